@@ -1,0 +1,144 @@
+"""Database access: one lazy connection per execution environment, and request transactions.
+
+Every request transaction starts with begin_request(): it switches to the API (or worker) role
+and sets the caller's identity with set_config(..., true), so row-level security is in force
+whatever user DATABASE_URL names, and nothing outlives the transaction (RDS Proxy safe).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+from couvert.queries import query
+
+ActorType = Literal["operator", "guest", "system", "assistant"]
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who is asking: decides the database role and what row-level security lets through."""
+
+    actor_type: ActorType
+    user_id: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+    guest_location_id: UUID | None = None
+    worker: bool = False
+
+    @classmethod
+    def guest(cls, location_id: UUID | None) -> RequestContext:
+        return cls(actor_type="guest", guest_location_id=location_id)
+
+    @classmethod
+    def operator(cls, claims: dict[str, Any]) -> RequestContext:
+        return cls(actor_type="operator", user_id=str(claims["sub"]), claims=dict(claims))
+
+    @classmethod
+    def system(cls) -> RequestContext:
+        return cls(actor_type="system", worker=True)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.actor_type == "operator"
+
+
+class Database:
+    """Owns one connection, opened lazily and reopened when broken (no pool threads in Lambda)."""
+
+    def __init__(self, conninfo: Callable[[], str], api_role: str = "couvert_api",
+                 worker_role: str = "couvert_worker") -> None:
+        self._conninfo = conninfo
+        # One connection per thread: Lambda has one; the dev server and concurrency tests have many.
+        self._local = threading.local()
+        self.api_role = api_role
+        self.worker_role = worker_role
+
+    def _connect(self) -> psycopg.Connection:
+        return psycopg.connect(self._conninfo(), connect_timeout=5, prepare_threshold=None, row_factory=dict_row)
+
+    def connection(self) -> psycopg.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed:
+            conn.close()
+        self._local.conn = None
+
+    @contextmanager
+    def transaction(self, ctx: RequestContext) -> Iterator[psycopg.Connection]:
+        """A transaction as the caller: role and identity set first, committed on success."""
+        conn = self.connection()
+        try:
+            self._begin(conn, ctx)
+        except psycopg.OperationalError:
+            # A connection that died while the environment was frozen: reconnect once.
+            self.close()
+            conn = self.connection()
+            self._begin(conn, ctx)
+        try:
+            yield conn
+        except BaseException:
+            if not conn.closed:
+                conn.rollback()
+            raise
+        else:
+            conn.commit()
+
+    def _begin(self, conn: psycopg.Connection, ctx: RequestContext) -> None:
+        conn.execute(query("begin_request"), {
+            "role": self.worker_role if ctx.worker else self.api_role,
+            "claims": json.dumps(ctx.claims) if ctx.claims else None,
+            "guest_location_id": ctx.guest_location_id,
+        })
+
+
+def conninfo_from_settings() -> str:
+    """DATABASE_URL when set, else the RDS-style JSON secret named by DB_SECRET_ARN."""
+    from couvert.settings import get_settings
+
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    if settings.db_secret_arn:
+        import boto3  # only in AWS: check_availability must not import boto3 at cold start
+
+        secret = json.loads(boto3.client("secretsmanager").get_secret_value(
+            SecretId=settings.db_secret_arn)["SecretString"])
+        return psycopg.conninfo.make_conninfo(
+            host=secret["host"], port=secret.get("port", 5432), dbname=secret.get("dbname", "postgres"),
+            user=secret["username"], password=secret["password"], sslmode=secret.get("sslmode", "require"))
+    raise RuntimeError("set DATABASE_URL, or DB_SECRET_ARN to a Secrets Manager secret")
+
+
+_database: Database | None = None
+
+
+def get_database() -> Database:
+    """The execution environment's Database, wired once from configuration."""
+    global _database
+    if _database is None:
+        from couvert.settings import get_settings
+
+        settings = get_settings()
+        _database = Database(conninfo_from_settings, settings.api_db_role, settings.worker_db_role)
+    return _database
+
+
+def reset_database() -> None:
+    """Drop the wired Database (tests and the dev server point it elsewhere by configuration)."""
+    global _database
+    if _database is not None:
+        _database.close()
+    _database = None

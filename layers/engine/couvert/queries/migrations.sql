@@ -1,0 +1,18 @@
+-- name: create_schema_migrations
+create table if not exists public.schema_migrations (
+  filename text primary key,
+  checksum text not null,
+  applied_at timestamptz not null default now()
+)
+
+-- name: lock_migrations
+select pg_advisory_lock(%(key)s)
+
+-- name: unlock_migrations
+select pg_advisory_unlock(%(key)s)
+
+-- name: applied_migrations
+select filename, checksum from public.schema_migrations
+
+-- name: record_migration
+insert into public.schema_migrations (filename, checksum) values (%(filename)s, %(checksum)s)

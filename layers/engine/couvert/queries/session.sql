@@ -1,0 +1,2 @@
+-- name: begin_request
+select public.begin_request(%(role)s, %(claims)s::jsonb, %(guest_location_id)s::uuid)

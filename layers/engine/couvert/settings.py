@@ -1,0 +1,43 @@
+"""Configuration: one validated model, read from the environment once per cold start."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    db_secret_arn: str | None = Field(None, alias="DB_SECRET_ARN")
+    # The role every API transaction runs as (set local role); RLS is enforced on it.
+    api_db_role: str = Field("couvert_api", alias="COUVERT_API_DB_ROLE")
+    worker_db_role: str = Field("couvert_worker", alias="COUVERT_WORKER_DB_ROLE")
+
+    jwt_secret: str | None = Field(None, alias="JWT_SECRET")
+    jwt_jwks_url: str | None = Field(None, alias="JWT_JWKS_URL")
+    jwt_issuer: str | None = Field(None, alias="JWT_ISSUER")
+    jwt_audience: str | None = Field(None, alias="JWT_AUDIENCE")
+
+    stripe_secret_key: str | None = Field(None, alias="STRIPE_SECRET_KEY")
+    stripe_secret_arn: str | None = Field(None, alias="STRIPE_SECRET_ARN")
+    stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
+    stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
+
+    sender_email: str = Field("reservations@example.com", alias="SENDER_EMAIL")
+    public_base_url: str = Field("http://localhost:8000", alias="PUBLIC_BASE_URL")
+    booking_lock_timeout_ms: int = Field(2000, alias="BOOKING_LOCK_TIMEOUT_MS")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings (tests and the dev server change the environment)."""
+    get_settings.cache_clear()
+    return get_settings()
