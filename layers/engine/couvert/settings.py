@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Settings(BaseModel):
@@ -30,6 +31,15 @@ class Settings(BaseModel):
     sender_email: str = Field("reservations@example.com", alias="SENDER_EMAIL")
     public_base_url: str = Field("http://localhost:8000", alias="PUBLIC_BASE_URL")
     booking_lock_timeout_ms: int = Field(2000, alias="BOOKING_LOCK_TIMEOUT_MS")
+    # Development and tests only: pin the clock the handlers pass to the engine as `now`.
+    frozen_now: dt.datetime | None = Field(None, alias="COUVERT_FROZEN_NOW")
+
+    @field_validator("frozen_now")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("COUVERT_FROZEN_NOW needs a UTC offset")
+        return value
 
 
 @lru_cache(maxsize=1)
@@ -41,3 +51,8 @@ def reload_settings() -> Settings:
     """Forget the cached settings (tests and the dev server change the environment)."""
     get_settings.cache_clear()
     return get_settings()
+
+
+def current_time() -> dt.datetime:
+    """The handlers' `now` (the engine itself never reads the clock)."""
+    return get_settings().frozen_now or dt.datetime.now(dt.UTC)

@@ -1,0 +1,56 @@
+"""GET availability for a day, and the availability calendar (api.md).  Guests and operators
+call the same routes; an operator (Bearer token) may ask for operator channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from couvert import availability_service
+from couvert.api_models import AvailabilityOut, CalendarOut
+from couvert.auth import caller_from_event
+from couvert.db import get_database
+from couvert.engine import AvailabilityRequest
+from couvert.http import create_app, logger, metrics, tracer
+from couvert.settings import current_time
+
+app = create_app()
+
+ChannelParam = Annotated[Literal["widget", "phone", "walk_in", "google", "third_party"], Query()]
+PartySize = Annotated[int, Query(ge=1, le=500)]
+
+
+@app.get("/v1/locations/<location_id>/availability")
+def get_availability(location_id: UUID, date: Annotated[dt.date, Query()], party_size: PartySize,
+                     ticket_id: Annotated[UUID | None, Query()] = None,
+                     channel: ChannelParam = "widget") -> AvailabilityOut:
+    caller = caller_from_event(app.current_event.raw_event, location_id)
+    day = availability_service.day_availability(
+        get_database(), caller, location_id, AvailabilityRequest(date, party_size, channel, ticket_id),
+        current_time())
+    metrics.add_metric(name="AvailabilityChecks", unit=MetricUnit.Count, value=1)
+    return AvailabilityOut.of(day)
+
+
+@app.get("/v1/locations/<location_id>/availability/calendar")
+def get_calendar(location_id: UUID, date_from: Annotated[dt.date, Query(alias="from")],
+                 date_to: Annotated[dt.date, Query(alias="to")], party_size: PartySize,
+                 ticket_id: Annotated[UUID | None, Query()] = None,
+                 channel: ChannelParam = "widget") -> CalendarOut:
+    caller = caller_from_event(app.current_event.raw_event, location_id)
+    location, days = availability_service.calendar(
+        get_database(), caller, location_id, date_from, date_to, party_size, ticket_id, channel, current_time())
+    metrics.add_metric(name="CalendarChecks", unit=MetricUnit.Count, value=1)
+    return CalendarOut.of(location, party_size, days)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,77 @@
+"""Who is calling (api.md "Authentication").
+
+API Gateway's JWT authorizer puts verified claims in requestContext.authorizer.jwt.claims; on
+routes shared with guests the function verifies a Bearer token itself (HS256 secret or JWKS,
+issuer and audience from configuration).  A bad token is 401, never silently anonymous; no token
+means a guest.  Operator rights come from location_members (row-level security), not the token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from couvert.db import RequestContext
+from couvert.errors import Unauthorized
+from couvert.settings import get_settings
+
+
+def caller_from_event(event: dict[str, Any], location_id: UUID | None = None) -> RequestContext:
+    claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims")
+    if claims and claims.get("sub"):
+        return RequestContext.operator(claims)
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    authorization = headers.get("authorization")
+    if authorization:
+        return RequestContext.operator(verify_bearer(authorization))
+    return RequestContext.guest(location_id)
+
+
+def verify_bearer(authorization: str) -> dict[str, Any]:
+    import jwt  # only requests that carry a token pay for the import
+
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    settings = get_settings()
+    options = {"require": ["sub", "exp"], "verify_aud": settings.jwt_audience is not None}
+    try:
+        if settings.jwt_jwks_url:
+            key = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
+            algorithms = ["RS256", "ES256"]
+        elif settings.jwt_secret:
+            key, algorithms = settings.jwt_secret, ["HS256"]
+        else:
+            raise Unauthorized("operator tokens are not accepted: no JWT_SECRET or JWT_JWKS_URL is configured")
+        return jwt.decode(token.strip(), key, algorithms=algorithms, audience=settings.jwt_audience,
+                          issuer=settings.jwt_issuer, options=options)
+    except jwt.PyJWTError as error:
+        raise Unauthorized(f"invalid token: {error}") from None
+
+
+_jwks_clients: dict[str, Any] = {}
+
+
+def _jwks_client(url: str):
+    import jwt
+
+    if url not in _jwks_clients:
+        _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True)
+    return _jwks_clients[url]
+
+
+def issue_dev_token(user_id: str, secret: str, issuer: str | None = None, audience: str | None = None,
+                    hours: int = 12) -> str:
+    """A development operator token (couvert token, tests); production tokens come from Cognito/Supabase."""
+    import datetime as dt
+
+    import jwt
+
+    now = dt.datetime.now(dt.UTC)
+    claims: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + dt.timedelta(hours=hours),
+                              "role": "authenticated"}
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,244 @@
+"""The engine's inputs and outputs: plain frozen dataclasses, built by the repository from SQL
+rows (or by tests and benchmarks directly)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+Channel = Literal["widget", "phone", "walk_in", "google", "third_party"]
+CHANNELS: tuple[str, ...] = ("widget", "phone", "walk_in", "google", "third_party")
+ONLINE_CHANNELS = frozenset({"widget", "google", "third_party"})
+
+ReasonCode = Literal[
+    "available", "closed", "channel_blocked", "cut_off", "pacing_arrivals_full", "pacing_covers_full",
+    "max_covers_reached", "tables_full", "squeeze_limit", "overbooking_limit",
+]
+SlotType = Literal["normal", "squeeze"]
+
+# engine.md section 6: statuses that can hold tables and count for pacing and covers.
+HOLDING_STATUSES = frozenset({"draft", "pending_payment", "option", "confirmed", "seated", "completed"})
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    id: UUID
+    name: str
+    timezone: str
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: UUID
+    name: str
+    payment_type: str = "none"
+    payment_amount: Decimal | None = None
+    cancel_free_hours: int = 24
+    cancel_refund_pct: int = 100
+    noshow_mark_after_minutes: int = 15
+    noshow_keep_deposit: bool = True
+    reconfirm_enabled: bool = False
+    reconfirm_hours_before: int = 24
+    reconfirm_required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: UUID
+    name: str
+    policy: Policy
+    duration_minutes: int
+    buffer_minutes: int = 0
+    min_party_size: int = 1
+    max_party_size: int = 20
+    description: str | None = None
+    booking_min_advance_minutes: int = 60
+    booking_max_advance_days: int = 90
+    booking_min_advance_large_party_minutes: int | None = None
+    large_party_threshold: int = 6
+    squeeze_enabled: bool = False
+    squeeze_duration_minutes: int | None = None
+    squeeze_gap_minutes: int = 0
+    squeeze_to_fixed_end_time: dt.time | None = None
+    squeeze_limit_per_shift: int | None = None
+    allowed_channels: frozenset[str] | None = None
+    sort_order: int = 0
+    is_active: bool = True
+    is_default: bool = False
+
+    def fits_party(self, party_size: int) -> bool:
+        return self.min_party_size <= party_size <= self.max_party_size
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftTicket:
+    shift_id: UUID
+    ticket_id: UUID
+    area_ids: frozenset[UUID] = frozenset()
+    pacing_covers_limit: int | None = None
+    pacing_arrivals_limit: int | None = None
+    max_covers_total: int | None = None
+    overbooking_covers: int = 0
+    is_active: bool = True
+    sort_order: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveShift:
+    """A shift as it runs on one date (get_effective_shift_schedule)."""
+
+    date: dt.date
+    shift_id: UUID
+    name: str
+    start_time: dt.time
+    end_time: dt.time
+    arrival_interval_minutes: int
+    closed: bool = False
+    label: str | None = None
+    sort_order: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    id: UUID
+    name: str
+    sort_order: int = 0
+    is_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    id: UUID
+    area_id: UUID
+    name: str
+    min_capacity: int
+    max_capacity: int
+    priority: int = 0
+    online_bookable: bool = True
+    is_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TableGroup:
+    id: UUID
+    name: str
+    min_capacity: int
+    max_capacity: int
+    table_ids: tuple[UUID, ...]
+    is_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TableRule:
+    table_id: UUID
+    rule_type: Literal["block", "allow"]
+    start_time: dt.time
+    end_time: dt.time
+    days_of_week: frozenset[int] | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+    def applies_on(self, day: dt.date) -> bool:
+        return ((self.days_of_week is None or day.isoweekday() in self.days_of_week)
+                and (self.valid_from is None or day >= self.valid_from)
+                and (self.valid_until is None or day <= self.valid_until))
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """An existing reservation, as far as capacity is concerned."""
+
+    id: UUID
+    shift_id: UUID
+    ticket_id: UUID
+    date: dt.date
+    start_at: dt.datetime
+    occupied_until: dt.datetime  # end_at + buffer (or squeeze gap)
+    party_size: int
+    status: str
+    table_ids: tuple[UUID, ...] = ()
+    is_squeeze: bool = False
+    hold_expires_at: dt.datetime | None = None
+    option_expires_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    end_at: dt.datetime | None = None
+
+    def holds_capacity(self, now: dt.datetime) -> bool:
+        """engine.md section 6: lapsed holds and options hold nothing, even before a sweep."""
+        if self.status not in HOLDING_STATUSES:
+            return False
+        if self.status in ("draft", "pending_payment") and self.hold_expires_at is not None:
+            return self.hold_expires_at > now
+        if self.status == "option" and self.option_expires_at is not None:
+            return self.option_expires_at > now
+        return True
+
+    @property
+    def table_free_at(self) -> dt.datetime:
+        """A completed stay frees its tables at completed_at."""
+        if self.status == "completed" and self.completed_at is not None:
+            return max(self.start_at, min(self.completed_at, self.occupied_until))
+        return self.occupied_until
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything availability depends on, for a location and a range of dates."""
+
+    location: Location
+    tickets: dict[UUID, Ticket]
+    shift_tickets: tuple[ShiftTicket, ...]
+    shifts_by_date: dict[dt.date, tuple[EffectiveShift, ...]]
+    areas: dict[UUID, Area]
+    tables: dict[UUID, Table]
+    table_groups: tuple[TableGroup, ...] = ()
+    table_rules: tuple[TableRule, ...] = ()
+    bookings: tuple[Booking, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityRequest:
+    date: dt.date
+    party_size: int
+    channel: str = "widget"
+    ticket_id: UUID | None = None
+
+    @property
+    def online(self) -> bool:
+        return self.channel in ONLINE_CHANNELS
+
+
+@dataclass(frozen=True, slots=True)
+class SlotResult:
+    time: dt.time
+    start_at: dt.datetime
+    available: bool
+    slot_type: SlotType
+    reason_code: ReasonCode
+    duration_minutes: int
+    # The engine's table choice for an available slot (None when overbooked without a table).
+    table_id: UUID | None = None
+    table_group_id: UUID | None = None
+    occupied_until: dt.datetime | None = None
+    # True when only a squeeze stay would fit (booking without allow_squeeze says so in its 409).
+    squeeze_available: bool = False
+
+    @property
+    def end_at(self) -> dt.datetime:
+        return self.start_at + dt.timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftResult:
+    shift: EffectiveShift
+    slots: tuple[SlotResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketResult:
+    ticket: Ticket
+    shifts: tuple[ShiftResult, ...] = field(default_factory=tuple)

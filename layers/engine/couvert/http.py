@@ -1,0 +1,60 @@
+"""The HTTP edge shared by every function: the resolver, error mapping (api.md format) and
+observability.  Domain errors are mapped here once; routes never build error responses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from couvert.errors import Busy, CouvertError
+
+logger = Logger(service="couvert")
+tracer = Tracer(service="couvert")
+metrics = Metrics(namespace="Couvert", service="couvert")
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json",
+                    body=json.dumps({"error": {"code": code, "message": message, "details": details or {}}},
+                                    default=str),
+                    headers=headers)
+
+
+def _field_name(loc: tuple) -> str:
+    # Powertools prefixes the source ("query", "path", "body"); keep the field path.
+    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header")]
+    return ".".join(parts) or "body"
+
+
+def create_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+
+    @app.exception_handler(CouvertError)
+    def _domain_error(error: CouvertError) -> Response:
+        headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, Busy) else None
+        if error.status >= 500:
+            logger.error("request failed", extra={"code": error.code})
+        return error_response(error.status, error.code, error.message, error.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(error: RequestValidationError) -> Response:
+        fields: dict[str, str] = {}
+        for e in error.errors():
+            fields.setdefault(_field_name(tuple(e.get("loc", ()))), e.get("msg", "invalid"))
+        return error_response(422, "validation_error", "the request is not valid", {"fields": fields})
+
+    @app.not_found
+    def _not_found(_error: Exception) -> Response:
+        return error_response(404, "not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "internal", "internal error")
+
+    return app

@@ -1,0 +1,70 @@
+-- The availability snapshot (couvert/snapshots.py): one query per kind of data, sent together in
+-- one pipeline, all under the caller's row-level security.
+
+-- name: snapshot_location
+select id, name, timezone, currency
+from public.locations
+where id = %(location_id)s and is_active
+
+-- name: snapshot_schedule
+select d::date as date, e.*
+from generate_series(%(date_from)s::date, %(date_to)s::date, interval '1 day') d
+cross join lateral public.get_effective_shift_schedule(%(location_id)s, d::date) e
+
+-- name: snapshot_tickets
+select t.id, t.name, t.description, t.duration_minutes, t.buffer_minutes, t.min_party_size, t.max_party_size,
+       t.booking_min_advance_minutes, t.booking_max_advance_days, t.booking_min_advance_large_party_minutes,
+       t.large_party_threshold, t.squeeze_enabled, t.squeeze_duration_minutes, t.squeeze_gap_minutes,
+       t.squeeze_to_fixed_end_time, t.squeeze_limit_per_shift, t.allowed_channels, t.sort_order, t.is_active,
+       t.is_default,
+       p.id as policy_id, p.name as policy_name, p.payment_type, p.payment_amount, p.cancel_free_hours,
+       p.cancel_refund_pct, p.noshow_mark_after_minutes, p.noshow_keep_deposit, p.reconfirm_enabled,
+       p.reconfirm_hours_before, p.reconfirm_required
+from public.tickets t
+join public.policy_sets p on p.location_id = t.location_id and p.id = t.policy_set_id
+where t.location_id = %(location_id)s
+
+-- name: snapshot_shift_tickets
+select shift_id, ticket_id, area_ids, pacing_covers_limit, pacing_arrivals_limit, max_covers_total,
+       overbooking_covers, is_active, sort_order
+from public.shift_tickets
+where location_id = %(location_id)s
+
+-- name: snapshot_areas
+select id, name, sort_order, is_active from public.areas where location_id = %(location_id)s
+
+-- name: snapshot_tables
+select id, area_id, name, min_capacity, max_capacity, priority, online_bookable, is_active
+from public.tables
+where location_id = %(location_id)s
+
+-- name: snapshot_table_groups
+select g.id, g.name, g.min_capacity, g.max_capacity, g.is_active,
+       coalesce(array_agg(m.table_id order by m.table_id) filter (where m.table_id is not null), '{}') as table_ids
+from public.table_groups g
+left join public.table_group_members m on m.location_id = g.location_id and m.table_group_id = g.id
+where g.location_id = %(location_id)s
+group by g.id
+
+-- name: snapshot_table_rules
+select table_id, rule_type, start_time, end_time, days_of_week, valid_from, valid_until
+from public.table_availability_rules
+where location_id = %(location_id)s
+
+-- Reservations that may hold capacity in the window (lapsed holds are filtered by the engine,
+-- which knows `now`).  A group booking occupies every member table.
+-- name: snapshot_bookings
+select r.id, r.shift_id, r.ticket_id, r.reservation_date, r.start_at, r.end_at, r.occupied_until,
+       r.party_size, r.status, r.is_squeeze, r.hold_expires_at, r.option_expires_at, r.completed_at,
+       case when r.table_id is not null then array[r.table_id]
+            when r.table_group_id is not null then array(
+              select m.table_id from public.table_group_members m
+              where m.location_id = r.location_id and m.table_group_id = r.table_group_id)
+            else '{}'::uuid[] end as table_ids
+from public.reservations r
+where r.location_id = %(location_id)s
+  -- Stays are shorter than a day and offsets within 14 hours: two days of slack either side in
+  -- UTC catch every booking that can overlap the dates, without knowing the time zone here.
+  and r.start_at >= (%(date_from)s::date - 2)::timestamp at time zone 'UTC'
+  and r.start_at < (%(date_to)s::date + 3)::timestamp at time zone 'UTC'
+  and r.status in ('draft', 'pending_payment', 'option', 'confirmed', 'seated', 'completed')

@@ -1,0 +1,96 @@
+"""Loads the engine's Snapshot from PostgreSQL: one query per kind of data, pipelined into a
+single round trip, under the caller's row-level security."""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+from couvert.engine.model import (
+    Area,
+    Booking,
+    EffectiveShift,
+    Location,
+    Policy,
+    ShiftTicket,
+    Snapshot,
+    Table,
+    TableGroup,
+    TableRule,
+    Ticket,
+)
+from couvert.errors import NotFound
+from couvert.queries import query
+
+_KINDS = ("snapshot_location", "snapshot_schedule", "snapshot_tickets", "snapshot_shift_tickets",
+          "snapshot_areas", "snapshot_tables", "snapshot_table_groups", "snapshot_table_rules",
+          "snapshot_bookings")
+
+
+def _ticket(row: dict) -> Ticket:
+    policy = Policy(
+        id=row["policy_id"], name=row["policy_name"], payment_type=row["payment_type"],
+        payment_amount=row["payment_amount"], cancel_free_hours=row["cancel_free_hours"],
+        cancel_refund_pct=row["cancel_refund_pct"], noshow_mark_after_minutes=row["noshow_mark_after_minutes"],
+        noshow_keep_deposit=row["noshow_keep_deposit"], reconfirm_enabled=row["reconfirm_enabled"],
+        reconfirm_hours_before=row["reconfirm_hours_before"], reconfirm_required=row["reconfirm_required"])
+    return Ticket(
+        id=row["id"], name=row["name"], policy=policy, description=row["description"],
+        duration_minutes=row["duration_minutes"], buffer_minutes=row["buffer_minutes"],
+        min_party_size=row["min_party_size"], max_party_size=row["max_party_size"],
+        booking_min_advance_minutes=row["booking_min_advance_minutes"],
+        booking_max_advance_days=row["booking_max_advance_days"],
+        booking_min_advance_large_party_minutes=row["booking_min_advance_large_party_minutes"],
+        large_party_threshold=row["large_party_threshold"], squeeze_enabled=row["squeeze_enabled"],
+        squeeze_duration_minutes=row["squeeze_duration_minutes"], squeeze_gap_minutes=row["squeeze_gap_minutes"],
+        squeeze_to_fixed_end_time=row["squeeze_to_fixed_end_time"],
+        squeeze_limit_per_shift=row["squeeze_limit_per_shift"],
+        allowed_channels=frozenset(row["allowed_channels"]) if row["allowed_channels"] is not None else None,
+        sort_order=row["sort_order"], is_active=row["is_active"], is_default=row["is_default"])
+
+
+def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.date,
+                  date_to: dt.date | None = None) -> Snapshot:
+    """The snapshot for [date_from, date_to]; NotFound when the location is unknown, inactive or
+    hidden from the caller by row-level security."""
+    date_to = date_to or date_from
+    params = {"location_id": location_id, "date_from": date_from, "date_to": date_to}
+    with conn.pipeline():
+        cursors = {name: conn.cursor(row_factory=dict_row).execute(query(name), params) for name in _KINDS}
+    location_row = cursors["snapshot_location"].fetchone()
+    if location_row is None:
+        raise NotFound("location not found", location_id=str(location_id))
+    return build_snapshot(Location(**location_row), {name: cursor.fetchall() for name, cursor in cursors.items()})
+
+
+def build_snapshot(location: Location, rows: dict[str, list[dict]]) -> Snapshot:
+    shifts_by_date: dict[dt.date, list[EffectiveShift]] = {}
+    for r in rows["snapshot_schedule"]:
+        shifts_by_date.setdefault(r["date"], []).append(EffectiveShift(
+            date=r["date"], shift_id=r["shift_id"], name=r["name"], start_time=r["start_time"],
+            end_time=r["end_time"], arrival_interval_minutes=r["arrival_interval_minutes"],
+            closed=r["closed"], label=r["label"], sort_order=r["sort_order"]))
+    return Snapshot(
+        location=location,
+        tickets={r["id"]: _ticket(r) for r in rows["snapshot_tickets"]},
+        shift_tickets=tuple(ShiftTicket(**{**r, "area_ids": frozenset(r["area_ids"])})
+                            for r in rows["snapshot_shift_tickets"]),
+        shifts_by_date={d: tuple(s) for d, s in shifts_by_date.items()},
+        areas={r["id"]: Area(**r) for r in rows["snapshot_areas"]},
+        tables={r["id"]: Table(**r) for r in rows["snapshot_tables"]},
+        table_groups=tuple(TableGroup(**{**r, "table_ids": tuple(r["table_ids"])})
+                           for r in rows["snapshot_table_groups"]),
+        table_rules=tuple(TableRule(**{**r, "days_of_week": frozenset(r["days_of_week"])
+                                       if r["days_of_week"] is not None else None})
+                          for r in rows["snapshot_table_rules"]),
+        bookings=tuple(Booking(
+            id=r["id"], shift_id=r["shift_id"], ticket_id=r["ticket_id"], date=r["reservation_date"],
+            start_at=r["start_at"], end_at=r["end_at"], occupied_until=r["occupied_until"],
+            party_size=r["party_size"], status=r["status"], table_ids=tuple(r["table_ids"]),
+            is_squeeze=r["is_squeeze"], hold_expires_at=r["hold_expires_at"],
+            option_expires_at=r["option_expires_at"], completed_at=r["completed_at"])
+            for r in rows["snapshot_bookings"]),
+    )

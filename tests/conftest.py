@@ -1,0 +1,104 @@
+"""The PostgreSQL harness for tests.
+
+Uses DATABASE_URL when set; otherwise starts a throwaway cluster (couvert.pgcluster) for the
+session.  Migrations are applied once to a template database; each test that needs a database
+gets a fresh clone of it (CREATE DATABASE ... TEMPLATE), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from couvert.config_loader import load_config_file
+from couvert.db import reset_database
+from couvert.migrate import migrate
+from couvert.pgcluster import LocalCluster
+from couvert.settings import reload_settings
+from tests.support import DEMO_CONFIG
+
+TEMPLATE_DB = "couvert_test_template"
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
+# Tests that pin the clock use this moment unless they set their own.
+DEFAULT_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+def _with_db(url: str, dbname: str) -> str:
+    return make_conninfo(url, dbname=dbname)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-test-pg-"), throwaway=True).start()
+    try:
+        yield cluster.url()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> str:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{TEMPLATE_DB}" with (force)')
+        conn.execute(f'create database "{TEMPLATE_DB}"')
+    url = _with_db(server_url, TEMPLATE_DB)
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def database_url(server_url: str, template_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test (superuser URL: use as_role for RLS checks)."""
+    name = f"couvert_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" template "{TEMPLATE_DB}"')
+    try:
+        yield _with_db(server_url, name)
+    finally:
+        reset_database()
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Configure the handlers for this test's database, by environment, as in production."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
+    monkeypatch.setenv("COUVERT_FROZEN_NOW", DEFAULT_NOW.isoformat())
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    reload_settings()
+    reset_database()
+    yield database_url
+    reset_database()
+    monkeypatch.undo()
+    reload_settings()
+
+
+@pytest.fixture
+def set_now(monkeypatch: pytest.MonkeyPatch):
+    def _set(moment: dt.datetime) -> None:
+        monkeypatch.setenv("COUVERT_FROZEN_NOW", moment.isoformat())
+        reload_settings()
+    return _set
+
+
+@pytest.fixture
+def demo_location(database_url: str) -> uuid.UUID:
+    return load_config_file(database_url, DEMO_CONFIG)
+
+
+def dbname_of(url: str) -> str:
+    return conninfo_to_dict(url)["dbname"]

@@ -1,0 +1,85 @@
+"""Helpers shared by the tests: API Gateway v2 events, handler loading, SQL as a given role."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg
+from psycopg.rows import dict_row
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_CONFIG = ROOT / "config" / "demo_location.yaml"
+
+
+def load_handler(function: str):
+    """Import functions/<function>/app.py under a unique module name (every function's module is
+    called app.py, as SAM expects)."""
+    name = f"couvert_function_{function}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class FakeContext:
+    function_name = "test"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:test"
+    aws_request_id = "test-request"
+
+
+def http_event(method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
+               headers: dict[str, str] | None = None, claims: dict[str, Any] | None = None,
+               base64_body: bool = False) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload format 2.0) event."""
+    query = {k: str(v) for k, v in (query or {}).items() if v is not None}
+    raw_body = body if isinstance(body, str | None) else json.dumps(body)
+    if base64_body and raw_body is not None:
+        raw_body = base64.b64encode(raw_body.encode()).decode()
+    request_context: dict[str, Any] = {
+        "accountId": "123456789012", "apiId": "api", "domainName": "localhost", "requestId": "req",
+        "routeKey": "$default", "stage": "$default", "time": "23/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                 "userAgent": "pytest"},
+    }
+    if claims is not None:
+        request_context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": urlencode(query),
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "queryStringParameters": query or None, "requestContext": request_context,
+        "body": raw_body, "isBase64Encoded": base64_body,
+    }
+
+
+def call(function: str, method: str, path: str, **kwargs) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Invoke a function's lambda_handler with an HTTP event; returns (status, json body, headers)."""
+    response = load_handler(function).lambda_handler(http_event(method, path, **kwargs), FakeContext())
+    body = response.get("body") or "null"
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    return response["statusCode"], json.loads(body), response.get("headers") or {}
+
+
+@contextmanager
+def as_role(database_url: str, role: str = "couvert_api", claims: dict[str, Any] | None = None,
+            guest_location_id: Any = None) -> Iterator[psycopg.Connection]:
+    """A transaction as the API (or worker) role with the given identity; rolled back at the end."""
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        conn.execute("select public.begin_request(%s, %s::jsonb, %s::uuid)",
+                     (role, json.dumps(claims) if claims else None, guest_location_id))
+        try:
+            yield conn
+        finally:
+            conn.rollback()
