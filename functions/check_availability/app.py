@@ -7,16 +7,17 @@ import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-
 from couvert import availability_service
 from couvert.api_models import AvailabilityOut, CalendarOut
 from couvert.auth import caller_from_event
 from couvert.db import get_database
 from couvert.engine import AvailabilityRequest
 from couvert.http import create_app, logger, metrics, tracer
+from couvert.openapi import DOCUMENT as OPENAPI_DOCUMENT
 from couvert.settings import current_time
 
 app = create_app()
@@ -47,6 +48,12 @@ def get_calendar(location_id: UUID, date_from: Annotated[dt.date, Query(alias="f
         get_database(), caller, location_id, date_from, date_to, party_size, ticket_id, channel, current_time())
     metrics.add_metric(name="CalendarChecks", unit=MetricUnit.Count, value=1)
     return CalendarOut.of(location, party_size, days)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def get_openapi():
+    """The API's OpenAPI document (generated from every function by `couvert openapi`)."""
+    return Response(200, "application/json", OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

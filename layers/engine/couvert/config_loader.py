@@ -16,8 +16,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from psycopg.rows import dict_row
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from couvert.errors import ConfigError
 from couvert.queries import query

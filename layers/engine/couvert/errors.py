@@ -65,3 +65,9 @@ class ConfigError(CouvertError):
     """A location configuration file was refused; the message names the entry."""
 
     code, status = "validation_error", 422
+
+
+class NotImplementedYet(CouvertError):
+    """A route declared in the contract whose behaviour has not been built yet."""
+
+    code, status = "not_implemented", 501

@@ -147,30 +147,23 @@ class AvailabilityEngine:
                                            for shift, st in linked))
                 for ticket, linked in self.offered(request)]
 
-    def evaluate(self, request: AvailabilityRequest, ticket_id: UUID, time: dt.time) -> SlotResult | None:
+    def evaluate(self, request: AvailabilityRequest, ticket_id: UUID,
+                 time: dt.time) -> tuple[EffectiveShift, SlotResult] | None:
         """engine.md section 8: the same computation for one requested ticket and arrival time.
 
         None when the time is not an arrival time of the ticket that day.  When several shifts
         offer the time, an available one wins.
         """
-        found: SlotResult | None = None
+        found: tuple[EffectiveShift, SlotResult] | None = None
         for ticket, linked in self.offered(AvailabilityRequest(request.date, request.party_size,
                                                                request.channel, ticket_id)):
             for shift, st in linked:
                 for slot in self._shift_slots(request, ticket, shift, st):
                     if slot.time == time:
                         if slot.available:
-                            return slot
-                        found = found or slot
+                            return shift, slot
+                        found = found or (shift, slot)
         return found
-
-    def shift_of(self, request: AvailabilityRequest, ticket_id: UUID, time: dt.time) -> EffectiveShift | None:
-        for ticket, linked in self.offered(AvailabilityRequest(request.date, request.party_size,
-                                                               request.channel, ticket_id)):
-            for shift, _st in linked:
-                if time in self._slot_times(shift)[0]:
-                    return shift
-        return None
 
     # -- slots of one shift ----------------------------------------------------------------
 
@@ -306,7 +299,7 @@ class AvailabilityEngine:
              starts: Sequence[dt.datetime], occupied_ends: Sequence[dt.datetime],
              stay_ends: Sequence[dt.datetime]) -> _Fit:
         masks = self._table_masks(shift.date, request.online, st.area_ids, starts, occupied_ends, stay_ends)
-        tables, areas = self.snapshot.tables, self.snapshot.areas
+        tables = self.snapshot.tables
         party = request.party_size
         candidates: list[_Candidate] = []
         singles = [tables[tid] for tid in masks if tables[tid].min_capacity <= party <= tables[tid].max_capacity]

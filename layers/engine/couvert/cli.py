@@ -1,0 +1,138 @@
+"""The `couvert` command: migrations, location config, development tokens, the dev server."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+LOCAL_DIR = ROOT / ".local"
+DEMO_CONFIG = ROOT / "config" / "demo_location.yaml"
+DEV_JWT_SECRET = "couvert-local-development-secret-not-for-production"
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    url = args.database_url or os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("couvert: give --database-url or set DATABASE_URL")
+    return url
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from couvert.migrate import migrate
+
+    applied = migrate(_database_url(args))
+    print("applied: " + ", ".join(applied) if applied else "nothing to apply")
+
+
+def cmd_load_config(args: argparse.Namespace) -> None:
+    from couvert.config_loader import load_config_file
+    from couvert.errors import ConfigError
+
+    try:
+        print(load_config_file(_database_url(args), args.file))
+    except ConfigError as error:
+        sys.exit(f"couvert: {error.message}")
+
+
+def add_member(database_url: str, location_id: str, user_id: str, role: str) -> None:
+    import psycopg
+
+    from couvert.queries import query
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute(query("add_location_member"), {"location_id": location_id, "user_id": user_id, "role": role})
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    from couvert.auth import issue_dev_token
+
+    add_member(_database_url(args), args.location, args.user, args.role)
+    secret = os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
+    print(issue_dev_token(args.user, secret, os.environ.get("JWT_ISSUER"), os.environ.get("JWT_AUDIENCE")))
+
+
+def cmd_openapi(args: argparse.Namespace) -> None:
+    from couvert.openapi import build_openapi, write_openapi
+
+    if args.check:
+        import json
+
+        current = json.loads((ROOT / "layers/engine/couvert/openapi.json").read_text())
+        if current != build_openapi():
+            sys.exit("couvert: openapi.json is stale; run `couvert openapi`")
+        print("openapi.json is up to date")
+    else:
+        print(write_openapi())
+
+
+def cmd_dev(args: argparse.Namespace) -> None:
+    """Local PostgreSQL under .local/ (or DATABASE_URL), migrations, the demo location, the server."""
+    from couvert.auth import issue_dev_token
+    from couvert.config_loader import load_config_file
+    from couvert.devserver import serve
+    from couvert.migrate import migrate
+    from couvert.settings import reload_settings
+
+    url = args.database_url or os.environ.get("DATABASE_URL")
+    if not url:
+        from couvert.pgcluster import LocalCluster
+
+        cluster = LocalCluster(LOCAL_DIR / "pg", throwaway=False)
+        if cluster.is_running():
+            print(f"reusing the local PostgreSQL on port {cluster.port}")
+        else:
+            cluster.start()
+            print(f"started a local PostgreSQL in {cluster.datadir} on port {cluster.port}")
+        url = cluster.url()
+    applied = migrate(url)
+    print("migrations applied: " + (", ".join(applied) if applied else "none pending"))
+    location_id = str(load_config_file(url, args.config))
+    add_member(url, location_id, "dev-owner", "owner")
+    os.environ.setdefault("JWT_SECRET", DEV_JWT_SECRET)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    reload_settings()
+    token = issue_dev_token("dev-owner", os.environ["JWT_SECRET"])
+    print(f"demo location: {location_id}")
+    print(f"operator token (owner of the demo location):\n  {token}")
+    print(f"try: curl 'http://{args.host}:{args.port}/v1/locations/{location_id}/availability?date=YYYY-MM-DD&party_size=2'")
+    serve(args.host, args.port, {"location_id": location_id, "database_url": url})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="couvert", description=__doc__)
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: $DATABASE_URL)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="apply pending SQL migrations").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("load-config", help="load a location YAML file; prints the location id")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_load_config)
+    p = sub.add_parser("token", help="add an operator membership and print a development JWT")
+    p.add_argument("--location", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--role", required=True, choices=["owner", "manager", "host"])
+    p.set_defaults(func=cmd_token)
+    p = sub.add_parser("openapi", help="write the OpenAPI document generated from the functions")
+    p.add_argument("--check", action="store_true", help="fail when the committed document is stale")
+    p.set_defaults(func=cmd_openapi)
+    p = sub.add_parser("dev", help="run everything locally: PostgreSQL, migrations, demo location, server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--config", default=str(DEMO_CONFIG))
+    p.set_defaults(func=cmd_dev)
+
+    args = parser.parse_args(argv)
+    for sub_args in ("database_url",):
+        if getattr(args, sub_args, None) is None:
+            setattr(args, sub_args, None)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

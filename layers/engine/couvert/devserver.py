@@ -1,0 +1,172 @@
+"""The local development server: serves the routes declared in template.yaml by calling the
+same Lambda handlers with API Gateway HTTP API (2.0) events, plus the guest and operator pages.
+
+Development only: it is not part of any function's cold start.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+ROOT = Path(__file__).resolve().parents[3]
+WEB_DIR = ROOT / "web"
+
+
+def load_function(code_dir: Path):
+    """Import a function's app.py under a unique module name (each function's module is app.py)."""
+    name = f"couvert_function_{code_dir.name}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, code_dir / "app.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as in template.yaml: /v1/locations/{location_id}/availability
+    code_dir: Path
+    pattern: re.Pattern
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method:
+            return None
+        m = self.pattern.fullmatch(path)
+        return m.groupdict() if m else None
+
+
+def _cfn_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def any_tag(loader, suffix, node):  # !Ref, !Sub, !GetAtt ...: keep the value, drop the tag
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_mapping(node, deep=True)
+
+    Loader.add_multi_constructor("!", any_tag)
+    return Loader
+
+
+def read_routes(template: Path = ROOT / "template.yaml") -> list[Route]:
+    import yaml
+
+    doc = yaml.load(template.read_text(encoding="utf-8"), Loader=_cfn_loader())
+    routes = []
+    for resource in doc["Resources"].values():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            path = event["Properties"]["Path"]
+            regex = "".join(f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
+                            for part in re.split(r"(\{[^}]+\})", path))
+            routes.append(Route(event["Properties"]["Method"].upper(), path,
+                                ROOT / props["CodeUri"].rstrip("/"), re.compile(regex)))
+    # Literal segments beat parameters (/availability/calendar before /{id}).
+    return sorted(routes, key=lambda r: (-r.path.count("/"), r.path.count("{")))
+
+
+def build_event(method: str, route: Route, path: str, query: str, headers: dict[str, str], body: bytes,
+                path_params: dict[str, str]) -> dict[str, Any]:
+    is_text = not body or headers.get("content-type", "").startswith(("application/json", "text/"))
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {route.path}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "queryStringParameters": dict(parse_qsl(query)) or None,
+        "pathParameters": path_params or None,
+        "requestContext": {
+            "accountId": "local", "apiId": "local", "domainName": "localhost", "requestId": f"local-{time.time_ns()}",
+            "routeKey": f"{method} {route.path}", "stage": "$default", "time": "", "timeEpoch": int(time.time() * 1000),
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": headers.get("user-agent", "")},
+        },
+        "body": (body.decode() if is_text else base64.b64encode(body).decode()) if body else None,
+        "isBase64Encoded": not is_text,
+    }
+
+
+class _Context:
+    function_name = "local"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:local"
+    aws_request_id = "local"
+
+
+def make_handler(routes: list[Route], info: dict[str, Any]):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):  # quieter than the default
+            sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+
+        def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                if k.lower() not in ("content-type", "content-length"):
+                    self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _dispatch(self):
+            url = urlsplit(self.path)
+            if self.command == "GET" and url.path in ("/health", "/dev/info"):
+                return self._send(200, json.dumps({"status": "ok", **info}).encode(), "application/json")
+            if self.command == "GET" and url.path in ("/", "/widget", "/operator"):
+                page = WEB_DIR / ("operator.html" if url.path == "/operator" else "widget.html")
+                if page.exists():
+                    return self._send(200, page.read_bytes(), "text/html; charset=utf-8")
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            for route in routes:
+                params = route.match(self.command, url.path)
+                if params is not None:
+                    event = build_event(self.command, route, url.path, url.query, headers, body, params)
+                    result = load_function(route.code_dir).lambda_handler(event, _Context())
+                    out = result.get("body") or ""
+                    raw = base64.b64decode(out) if result.get("isBase64Encoded") else out.encode()
+                    hdrs = dict(result.get("headers") or {})
+                    return self._send(result.get("statusCode", 200), raw,
+                                      hdrs.get("Content-Type", "application/json"), hdrs)
+            error = {"error": {"code": "not_found", "message": "no such route", "details": {}}}
+            return self._send(404, json.dumps(error).encode(), "application/json")
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
+
+    return Handler
+
+
+def serve(host: str, port: int, info: dict[str, Any]) -> None:
+    routes = read_routes()
+    server = ThreadingHTTPServer((host, port), make_handler(routes, info))
+    print(f"Couvert dev server on http://{host}:{port}  ({len(routes)} routes from template.yaml)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

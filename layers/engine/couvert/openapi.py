@@ -1,0 +1,39 @@
+"""The OpenAPI document, generated from the functions' routes (development tool).
+
+Each function's resolver describes its own routes; this merges them into one document, written
+to couvert/openapi.json so the check_availability function can serve it at /openapi.json
+without importing the other functions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+FUNCTIONS = ("check_availability", "create_reservation", "transition_status")
+DOCUMENT = Path(__file__).with_name("openapi.json")
+
+
+def build_openapi() -> dict[str, Any]:
+    from couvert.devserver import ROOT, load_function
+
+    merged: dict[str, Any] | None = None
+    for name in FUNCTIONS:
+        app = load_function(ROOT / "functions" / name).app
+        doc = json.loads(app.get_openapi_json_schema(title="Couvert API", version="1.0.0"))
+        if merged is None:
+            merged = doc
+            merged.setdefault("components", {}).setdefault("schemas", {})
+            continue
+        for path, operations in doc.get("paths", {}).items():
+            merged["paths"].setdefault(path, {}).update(operations)
+        merged["components"]["schemas"].update(doc.get("components", {}).get("schemas", {}))
+    assert merged is not None
+    merged["info"]["description"] = "Restaurant reservation core (see api.md)."
+    return merged
+
+
+def write_openapi() -> Path:
+    DOCUMENT.write_text(json.dumps(build_openapi(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return DOCUMENT
