@@ -15,13 +15,13 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
 from couvert.config_loader import load_config_file
 from couvert.db import reset_database
 from couvert.migrate import migrate
 from couvert.pgcluster import LocalCluster
 from couvert.settings import reload_settings
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
 from tests.support import DEMO_CONFIG
 
 TEMPLATE_DB = "couvert_test_template"

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+
 from couvert import availability_service
 from couvert.api_models import AvailabilityOut, CalendarOut
 from couvert.auth import caller_from_event

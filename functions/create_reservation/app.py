@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from aws_lambda_powertools.logging import correlation_paths
+
 from couvert.errors import NotImplementedYet
 from couvert.http import create_app, logger, metrics, tracer
 

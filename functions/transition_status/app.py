@@ -8,6 +8,7 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
+
 from couvert.errors import NotImplementedYet
 from couvert.http import create_app, logger, metrics, tracer
 

@@ -1,0 +1,141 @@
+"""What the database itself guarantees: no double booking, the effective schedule, checks."""
+
+import datetime as dt
+import uuid
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from tests.support import as_role
+
+AMS = dt.timezone(dt.timedelta(hours=1))
+
+
+def _ids(conn, location_id):
+    q = lambda sql: conn.execute(sql, {"l": location_id}).fetchone()  # noqa: E731
+    return {
+        "ticket": q("select id from tickets where location_id = %(l)s and name = 'Regular Dinner'")[0],
+        "shift": q("select id from shifts where location_id = %(l)s and name = 'Diner'")[0],
+        "table": q("select id from tables where location_id = %(l)s and name = 'R1'")[0],
+    }
+
+
+def _insert_reservation(conn, location_id, ids, start, minutes=120, status="confirmed"):
+    end = start + dt.timedelta(minutes=minutes)
+    return conn.execute(
+        """insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time, end_time,
+             party_size, table_id, status, reference, start_at, end_at, occupied_until)
+           values (%s, %s, %s, %s, %s, %s, 2, %s, %s, %s, %s, %s, %s) returning id""",
+        (location_id, ids["ticket"], ids["shift"], start.date(), start.time(), end.time(), ids["table"], status,
+         uuid.uuid4().hex[:8].upper(), start, end, end)).fetchone()[0]
+
+
+def test_the_exclusion_constraint_refuses_overlapping_stays_on_one_table(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        ids = _ids(conn, demo_location)
+        _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 18, 0, tzinfo=AMS))
+        with pytest.raises(psycopg.errors.ExclusionViolation) as caught:
+            _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 19, 59, tzinfo=AMS))
+        assert caught.value.diag.constraint_name == "table_occupancies_no_overlap"
+
+
+def test_the_exclusion_constraint_accepts_touching_stays(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        ids = _ids(conn, demo_location)
+        _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 18, 0, tzinfo=AMS))
+        _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 20, 0, tzinfo=AMS))
+        assert conn.execute("select count(*) from table_occupancies").fetchone()[0] == 2
+
+
+def test_cancelling_frees_the_table_and_completing_frees_it_from_completed_at(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        ids = _ids(conn, demo_location)
+        first = _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 18, 0, tzinfo=AMS))
+        conn.execute("update reservations set status = 'cancelled' where id = %s", (first,))
+        second = _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 18, 30, tzinfo=AMS))
+        conn.execute("update reservations set status = 'completed', completed_at = %s where id = %s",
+                     (dt.datetime(2026, 12, 1, 19, 30, tzinfo=AMS), second))
+        _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 19, 30, tzinfo=AMS))
+        with pytest.raises(psycopg.errors.ExclusionViolation):
+            _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 19, 15, tzinfo=AMS))
+
+
+def _schedule(conn, location_id, day):
+    return conn.cursor(row_factory=dict_row).execute(
+        "select * from get_effective_shift_schedule(%s, %s)", (location_id, day)).fetchall()
+
+
+def test_effective_schedule_on_a_normal_day(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        rows = _schedule(conn, demo_location, dt.date(2026, 12, 2))  # a Wednesday
+    assert [(r["name"], r["start_time"], r["end_time"], r["closed"]) for r in rows] == [
+        ("Lunch", dt.time(12), dt.time(15), False), ("Diner", dt.time(18), dt.time(23), False)]
+
+
+def test_effective_schedule_leaves_out_a_weekday_the_shift_does_not_run(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        rows = _schedule(conn, demo_location, dt.date(2026, 11, 30))  # a Monday: no lunch
+    assert [r["name"] for r in rows] == ["Diner"]
+
+
+def test_effective_schedule_with_a_location_wide_closure(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        rows = _schedule(conn, demo_location, dt.date(2026, 12, 25))
+    assert {(r["name"], r["closed"], r["label"]) for r in rows} == {
+        ("Lunch", True, "Eerste Kerstdag"), ("Diner", True, "Eerste Kerstdag")}
+
+
+def test_effective_schedule_with_a_shift_specific_modified_exception(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        rows = {r["name"]: r for r in _schedule(conn, demo_location, dt.date(2026, 12, 24))}
+    assert (rows["Diner"]["start_time"], rows["Diner"]["end_time"]) == (dt.time(17), dt.time(21))
+    assert rows["Diner"]["label"] == "Kerstavond" and not rows["Diner"]["closed"]
+    assert (rows["Lunch"]["start_time"], rows["Lunch"]["label"]) == (dt.time(12), None)
+
+
+def test_a_shift_specific_exception_beats_a_location_wide_one(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        shift = conn.execute("select id from shifts where name = 'Diner'").fetchone()[0]
+        conn.execute("""insert into shift_exceptions (location_id, shift_id, exception_date, exception_type, label)
+                        values (%s, %s, '2026-12-25', 'special', 'Kerstdiner')""", (demo_location, shift))
+        rows = {r["name"]: r for r in _schedule(conn, demo_location, dt.date(2026, 12, 25))}
+    assert rows["Diner"]["closed"] is False and rows["Diner"]["label"] == "Kerstdiner"
+    assert rows["Lunch"]["closed"] is True
+
+
+def test_a_special_day_runs_a_shift_on_a_weekday_it_normally_skips(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        shift = conn.execute("select id from shifts where name = 'Lunch'").fetchone()[0]
+        conn.execute("""insert into shift_exceptions (location_id, shift_id, exception_date, exception_type,
+                          override_start_time, override_end_time, label)
+                        values (%s, %s, '2026-11-30', 'special', '11:00', '14:00', 'Sinterklaaslunch')""",
+                     (demo_location, shift))
+        rows = {r["name"]: r for r in _schedule(conn, demo_location, dt.date(2026, 11, 30))}
+    assert (rows["Lunch"]["start_time"], rows["Lunch"]["end_time"]) == (dt.time(11), dt.time(14))
+    assert rows["Lunch"]["label"] == "Sinterklaaslunch" and rows["Lunch"]["exception_type"] == "special"
+
+
+@pytest.mark.parametrize("sql, constraint", [
+    ("update tables set min_capacity = 9 where name = 'R1'", "tables_capacity_range"),
+    ("update policy_sets set cancel_refund_pct = 101", "policy_sets_cancel_refund_pct_range"),
+    ("update tickets set min_party_size = 0", "tickets_party_size_positive"),
+    ("update shifts set end_time = '10:00'", "shifts_time_range"),
+    ("update table_availability_rules set rule_type = 'maybe'", "table_availability_rules_type_valid"),
+])
+def test_named_check_constraints_refuse_bad_rows(database_url, demo_location, sql, constraint):
+    with psycopg.connect(database_url) as conn, pytest.raises(psycopg.errors.CheckViolation) as caught:
+        conn.execute(sql)
+    assert caught.value.diag.constraint_name == constraint
+
+
+def test_the_risk_view_runs_with_the_callers_rights(database_url):
+    with psycopg.connect(database_url) as conn:
+        options = conn.execute("select reloptions from pg_class where relname = 'shift_risk_summary'").fetchone()[0]
+    assert "security_invoker=true" in options
+
+
+def test_the_api_role_cannot_bypass_rls(database_url):
+    with as_role(database_url) as conn:
+        row = conn.execute("select rolbypassrls, rolsuper from pg_roles where rolname = current_user").fetchone()
+    assert row == {"rolbypassrls": False, "rolsuper": False}
