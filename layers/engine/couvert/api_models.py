@@ -18,9 +18,14 @@ def hhmm(value: dt.time | None) -> str | None:
     return value.strftime("%H:%M") if value is not None else None
 
 
+def money(value: Decimal | None) -> str | None:
+    """Amounts travel as strings with two decimals ("25.00"), never as floats."""
+    return f"{value:.2f}" if value is not None else None
+
+
 class PolicyOut(BaseModel):
     payment_type: str
-    payment_amount: Decimal | None
+    payment_amount: str | None
     currency: str
     cancel_free_hours: int
     cancel_refund_pct: int
@@ -28,7 +33,7 @@ class PolicyOut(BaseModel):
 
     @classmethod
     def of(cls, policy: Policy, currency: str) -> PolicyOut:
-        return cls(payment_type=policy.payment_type, payment_amount=policy.payment_amount, currency=currency,
+        return cls(payment_type=policy.payment_type, payment_amount=money(policy.payment_amount), currency=currency,
                    cancel_free_hours=policy.cancel_free_hours, cancel_refund_pct=policy.cancel_refund_pct,
                    reconfirm_enabled=policy.reconfirm_enabled)
 

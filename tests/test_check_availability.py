@@ -1,0 +1,238 @@
+"""The check_availability function through real API Gateway v2 events on a real database."""
+
+import datetime as dt
+import json
+import re
+import uuid
+
+import psycopg
+import pytest
+
+from couvert.auth import issue_dev_token
+from couvert.engine import AvailabilityEngine, AvailabilityRequest
+from couvert.snapshots import load_snapshot
+from tests.conftest import DEFAULT_NOW, JWT_SECRET
+from tests.support import ROOT, call
+
+DAY = "2026-12-02"
+
+
+def availability(location_id, **query):
+    query = {"date": DAY, "party_size": 2, **query}
+    return call("check_availability", "GET", f"/v1/locations/{location_id}/availability", query=query,
+                headers=query.pop("headers", None))
+
+
+def bearer(user: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {issue_dev_token(user, JWT_SECRET)}"}
+
+
+def add_member(database_url, location_id, user, role="host"):
+    with psycopg.connect(database_url) as conn:
+        conn.execute("insert into location_members (location_id, user_id, role) values (%s, %s, %s)",
+                     (location_id, user, role))
+
+
+def test_a_guest_gets_the_days_availability_in_the_api_shape(app_env, demo_location):
+    status, body, _ = availability(demo_location)
+    assert status == 200
+    assert (body["location_id"], body["date"], body["timezone"], body["party_size"], body["channel"]) == (
+        str(demo_location), DAY, "Europe/Amsterdam", 2, "widget")
+    names = [t["name"] for t in body["tickets"]]
+    assert names == ["Brunch", "Chef's Table", "Regular Dinner"]
+    regular = body["tickets"][2]
+    assert regular["policy"] == {"payment_type": "none", "payment_amount": None, "currency": "EUR",
+                                 "cancel_free_hours": 24, "cancel_refund_pct": 100, "reconfirm_enabled": False}
+    diner = regular["shifts"][0]
+    assert (diner["name"], diner["closed"], diner["label"]) == ("Diner", False, None)
+    assert diner["slots"][0] == {"time": "18:00", "available": True, "slot_type": "normal",
+                                 "reason_code": "available", "duration_minutes": 120}
+
+
+def test_filtering_by_ticket(app_env, demo_location):
+    with psycopg.connect(app_env) as conn:
+        chef = conn.execute("select id from tickets where name = 'Chef''s Table'").fetchone()[0]
+    status, body, _ = availability(demo_location, ticket_id=chef)
+    assert status == 200 and [t["name"] for t in body["tickets"]] == ["Chef's Table"]
+    fine = body["tickets"][0]["policy"]
+    assert (fine["payment_type"], fine["payment_amount"], fine["cancel_free_hours"]) == ("deposit_pp", "25.00", 48)
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"channel": "fax"}, "channel"),
+    ({"party_size": 0}, "party_size"),
+    ({"party_size": 9}, "party_size"),
+    ({"date": "2026-13-01"}, "date"),
+    ({"date": "tomorrow"}, "date"),
+    ({"party_size": "four"}, "party_size"),
+    ({"ticket_id": "not-a-uuid"}, "ticket_id"),
+])
+def test_bad_parameters_are_422_naming_the_field(app_env, demo_location, query, field):
+    status, body, _ = availability(demo_location, **query)
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+    assert field in body["error"]["details"]["fields"]
+
+
+def test_a_party_outside_the_named_tickets_range_is_party_size_out_of_range(app_env, demo_location):
+    with psycopg.connect(app_env) as conn:
+        chef = conn.execute("select id from tickets where name = 'Chef''s Table'").fetchone()[0]
+    status, body, _ = availability(demo_location, ticket_id=chef, party_size=5)
+    assert status == 422 and body["error"]["details"]["reason_code"] == "party_size_out_of_range"
+
+
+def test_an_unknown_location_is_404(app_env, demo_location):
+    status, body, _ = availability(uuid.uuid4())
+    assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+def test_an_inactive_location_is_404(app_env, demo_location):
+    with psycopg.connect(app_env) as conn:
+        conn.execute("update locations set is_active = false")
+    assert availability(demo_location)[0] == 404
+
+
+def test_a_guest_may_not_use_operator_channels(app_env, demo_location):
+    status, body, _ = availability(demo_location, channel="phone")
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+
+
+def test_an_operator_books_by_phone_and_sees_r7(app_env, demo_location):
+    add_member(app_env, demo_location, "host-1")
+    guest = availability(demo_location, party_size=7)[1]
+    status, body, _ = availability(demo_location, party_size=7, channel="phone", headers=bearer("host-1"))
+    assert status == 200
+    regular = lambda b: next(t for t in b["tickets"] if t["name"] == "Regular Dinner")  # noqa: E731
+    assert regular(body)["shifts"][0]["slots"][4]["available"]
+    assert regular(guest)["shifts"][0]["slots"][4]["available"]  # online via the R3+R4 group
+    with psycopg.connect(app_env) as conn:
+        conn.execute("update table_groups set is_active = false")
+    guest = availability(demo_location, party_size=7)[1]
+    assert regular(guest)["shifts"][0]["slots"][4]["reason_code"] == "tables_full"
+    phone = availability(demo_location, party_size=7, channel="phone", headers=bearer("host-1"))[1]
+    assert regular(phone)["shifts"][0]["slots"][4]["available"]
+
+
+def test_an_operator_of_another_location_gets_404_not_data(app_env, demo_location):
+    other = uuid.uuid4()
+    with psycopg.connect(app_env) as conn:
+        conn.execute("insert into locations (id, name, slug) values (%s, 'Elsewhere', 'elsewhere')", (other,))
+    add_member(app_env, other, "stranger", "owner")
+    status, body, _ = availability(demo_location, headers=bearer("stranger"))
+    assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+def test_a_bad_token_is_401_never_anonymous(app_env, demo_location):
+    status, body, _ = availability(demo_location, headers={"authorization": "Bearer not.a.token"})
+    assert (status, body["error"]["code"]) == (401, "unauthorized")
+    forged = issue_dev_token("host-1", "another-secret-of-sufficient-length-xx")
+    assert availability(demo_location, headers={"authorization": f"Bearer {forged}"})[0] == 401
+
+
+def test_verified_claims_from_the_api_gateway_authorizer_are_used(app_env, demo_location):
+    add_member(app_env, demo_location, "host-2")
+    status, _, _ = call("check_availability", "GET", f"/v1/locations/{demo_location}/availability",
+                        query={"date": DAY, "party_size": 2, "channel": "walk_in"}, claims={"sub": "host-2"})
+    assert status == 200
+
+
+def _insert_bookings(conn, location_id):
+    """A few reservations straight in SQL: confirmed, a lapsed payment hold, a cancelled one."""
+    ids = dict(conn.execute("select name, id from tables").fetchall())
+    reg = conn.execute("select id from tickets where name = 'Regular Dinner'").fetchone()[0]
+    diner = conn.execute("select id from shifts where name = 'Diner'").fetchone()[0]
+    rows = [("R1", "18:00", 2, "confirmed", None), ("R3", "19:00", 4, "confirmed", None),
+            ("R4", "19:00", 4, "pending_payment", DEFAULT_NOW - dt.timedelta(minutes=1)),
+            ("T2", "20:00", 3, "cancelled", None), ("R5", "19:05", 4, "confirmed", None)]
+    for n, (table, time, party, status, hold) in enumerate(rows):
+        start = dt.datetime.fromisoformat(f"{DAY}T{time}:00+01:00")
+        end = start + dt.timedelta(minutes=120)
+        conn.execute(
+            """insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time, end_time,
+                 party_size, table_id, status, reference, start_at, end_at, occupied_until, hold_expires_at)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (location_id, reg, diner, DAY, time, end.time(), party, ids[table], status, f"TEST{n:02d}",
+             start, end, end + dt.timedelta(minutes=15), hold))
+
+
+def test_the_http_result_equals_the_pure_engines(app_env, demo_location):
+    with psycopg.connect(app_env) as conn:
+        _insert_bookings(conn, demo_location)
+        snapshot = load_snapshot(conn, demo_location, dt.date.fromisoformat(DAY))
+    for party in (2, 4, 6):
+        expected = AvailabilityEngine(snapshot, DEFAULT_NOW).availability(
+            AvailabilityRequest(dt.date.fromisoformat(DAY), party))
+        body = availability(demo_location, party_size=party)[1]
+        got = {(t["name"], s["name"], slot["time"]): (slot["available"], slot["reason_code"], slot["slot_type"])
+               for t in body["tickets"] for s in t["shifts"] for slot in s["slots"]}
+        want = {(t.ticket.name, s.shift.name, slot.time.strftime("%H:%M")):
+                (slot.available, slot.reason_code, slot.slot_type)
+                for t in expected for s in t.shifts for slot in s.slots}
+        assert got == want
+    regular = next(t for t in body["tickets"] if t["name"] == "Regular Dinner")
+    assert {s["time"]: s["reason_code"] for s in regular["shifts"][0]["slots"]}["19:00"] == "pacing_covers_full"
+
+
+def test_the_calendar_marks_closed_full_and_available_days(app_env, demo_location):
+    status, body, _ = call("check_availability", "GET", f"/v1/locations/{demo_location}/availability/calendar",
+                           query={"from": "2026-12-23", "to": "2026-12-26", "party_size": 2})
+    assert status == 200
+    days = {d["date"]: d for d in body["days"]}
+    assert days["2026-12-25"] == {"date": "2026-12-25", "status": "closed", "available_slots": 0,
+                                  "first_available": None}
+    assert days["2026-12-24"]["status"] == "available" and days["2026-12-24"]["first_available"] == "12:00"
+    with psycopg.connect(app_env) as conn:
+        conn.execute("update shift_tickets set max_covers_total = 0")
+    days = {d["date"]: d for d in call("check_availability", "GET",
+                                       f"/v1/locations/{demo_location}/availability/calendar",
+                                       query={"from": "2026-12-23", "to": "2026-12-26", "party_size": 2})[1]["days"]}
+    assert days["2026-12-24"]["status"] == "full"
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"from": "2026-12-01", "to": "2027-02-01"}, "to"),
+    ({"from": "2026-12-10", "to": "2026-12-01"}, "from"),
+    ({"from": "2026-12-01"}, "to"),
+])
+def test_bad_calendar_ranges_are_422(app_env, demo_location, query, field):
+    status, body, _ = call("check_availability", "GET", f"/v1/locations/{demo_location}/availability/calendar",
+                           query={"party_size": 2, **query})
+    assert status == 422 and field in body["error"]["details"]["fields"]
+
+
+def test_a_62_day_calendar_is_allowed(app_env, demo_location):
+    status, body, _ = call("check_availability", "GET", f"/v1/locations/{demo_location}/availability/calendar",
+                           query={"from": "2026-12-01", "to": "2027-01-31", "party_size": 2})
+    assert status == 200 and len(body["days"]) == 62
+
+
+def test_an_unknown_route_is_404_in_the_error_format(app_env):
+    status, body, _ = call("check_availability", "GET", "/v1/nothing-here")
+    assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+def test_the_openapi_document_describes_every_route_of_the_contract(app_env):
+    status, doc, _ = call("check_availability", "GET", "/openapi.json")
+    assert status == 200
+    api_md = (ROOT.parent / "shared" / "spec" / "api.md")
+    contract = re.findall(r"`(GET|POST|PATCH) (/v1/[^`? ]+)", api_md.read_text()) if api_md.exists() else []
+    expected = {("GET", "/v1/locations/{location_id}/availability"),
+                ("GET", "/v1/locations/{location_id}/availability/calendar"),
+                ("POST", "/v1/locations/{location_id}/reservations"),
+                ("GET", "/v1/reservations/{id}"), ("POST", "/v1/reservations/{id}/transitions"),
+                ("POST", "/v1/reservations/{id}/reconfirm"), ("PATCH", "/v1/reservations/{id}"),
+                ("POST", "/v1/webhooks/stripe"), ("GET", "/v1/locations/{location_id}/reservations"),
+                ("GET", "/v1/locations/{location_id}/shift-risk"),
+                ("GET", "/v1/locations/{location_id}/customers/{customer_id}"),
+                ("POST", "/v1/locations/{location_id}/waitlist")}
+    expected |= set(contract)
+    normalise = lambda p: re.sub(r"\{[^}]+\}", "{}", p)  # noqa: E731
+    documented = {(m.upper(), normalise(p)) for p, ops in doc["paths"].items() for m in ops}
+    missing = {(m, p) for m, p in expected if (m, normalise(p)) not in documented}
+    assert missing == set()
+
+
+def test_the_committed_openapi_document_is_current():
+    from couvert.openapi import DOCUMENT, build_openapi
+
+    assert json.loads(DOCUMENT.read_text()) == build_openapi()
