@@ -1,0 +1,133 @@
+"""`make bench`: the figures of performance.md.  Prints one table, writes bench/results.json.
+
+Runs against its own throwaway PostgreSQL cluster (or DATABASE_URL).  Medians and ratios are
+measured in the same run; the machine is described in the output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+
+
+def median_ms(fn, repeat: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    from couvert.pgcluster import LocalCluster
+
+    cluster = None
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-bench-pg-")).start()
+        url = cluster.url()
+    try:
+        results = run(url)
+    finally:
+        if cluster:
+            cluster.stop()
+    report(results)
+
+
+def _fresh_database(server_url: str, name: str) -> str:
+    from couvert.migrate import migrate
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
+    migrate(url)
+    return url
+
+
+def run(server_url: str) -> dict:
+    from bench import handlers
+    from bench.reference import create_reference_location
+
+    url = _fresh_database(server_url, "couvert_bench")
+    with psycopg.connect(url) as conn:
+        location_id, reservations = create_reference_location(conn)
+        version = conn.execute("show server_version").fetchone()[0]
+    results: dict = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "postgres": version,
+                    "platform": platform.platform()},
+        "reference": {"location_id": str(location_id), "reservations": reservations},
+        "figures": {},
+    }
+    figures = results["figures"]
+    # B1-B3 and B8 run in a child process so its peak memory is the handler's alone.
+    child = subprocess.run([sys.executable, "-m", "bench.handlers", url, str(location_id)],
+                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
+    if child.returncode != 0:
+        raise SystemExit(f"handler benchmark failed:\n{child.stdout}\n{child.stderr}")
+    figures.update(json.loads(child.stdout.strip().splitlines()[-1]))
+    figures.update(handlers.cold_starts())
+    extra = getattr(sys.modules.get("bench.booking"), "run", None)
+    try:
+        from bench import booking
+        figures.update(booking.run(server_url, url))
+    except ImportError:
+        pass
+    del extra
+    return results
+
+
+TARGETS = {
+    "B1_engine_day_ms": ("B1 engine, one day, all tickets (p50)", "<= 3 ms"),
+    "B2_handler_day_ms": ("B2 check_availability handler (p50)", "<= 15 ms"),
+    "B2_floor_ms": ("B2 floor: snapshot queries alone (p50)", ""),
+    "B2_ratio_to_floor": ("B2 handler / floor", "<= 3x"),
+    "B3_calendar_31_days_ms": ("B3 31-day calendar through the handler (p50)", "<= 150 ms"),
+    "B4_bookings_per_second": ("B4 32 clients booking one day: bookings/s", "report"),
+    "B4_violations": ("B4 overlaps + limit violations + 500s", "0"),
+    "B5_booking_tps": ("B5 booking throughput, 8 clients (TPS)", ""),
+    "B5_pgbench_tps": ("B5 pgbench tpcb-like, 8 clients (TPS)", ""),
+    "B5_ratio": ("B5 booking / pgbench", ">= 0.10"),
+    "B6_sweep_seconds": ("B6 scheduled run, 200k rows / 5k due (s)", "<= 2 s"),
+    "B8_peak_rss_mb": ("B8 peak memory of the handler process (MB)", "<= 128 MB"),
+}
+
+
+def report(results: dict) -> None:
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    m = results["machine"]
+    print(f"\nCouvert benchmarks - {m['cores']} cores, PostgreSQL {m['postgres']}, Python {m['python']}")
+    print(f"reference location: {results['reference']['reservations']} reservations "
+          f"(400 on the measured day, history around it)\n")
+    print(f"{'figure':<52} {'result':>12}   target")
+    figures = results["figures"]
+    for key, (label, target) in TARGETS.items():
+        if key in figures:
+            value = figures[key]
+            print(f"{label:<52} {value:>12.2f}   {target}" if isinstance(value, float)
+                  else f"{label:<52} {value!s:>12}   {target}")
+    for key, value in sorted(figures.items()):
+        if key.startswith("B7_"):
+            print(f"{'B7 cold import ' + key[3:]:<52} {value:>12}   <= 250 ms" if not isinstance(value, float)
+                  else f"{'B7 cold import ' + key[3:] + ' (ms)':<52} {value:>12.1f}   <= 250 ms")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""B1, B2, B3, B8 (run as a child process: python -m bench.handlers URL LOCATION_ID) and B7."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from uuid import UUID
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "scheduled")
+
+
+def measure(url: str, location_id: UUID) -> dict:
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    from bench.__main__ import median_ms
+    from bench.reference import MEASURED_DAY
+    from couvert.db import RequestContext, get_database
+    from couvert.devserver import load_function
+    from couvert.engine import AvailabilityEngine, AvailabilityRequest
+    from couvert.snapshots import load_snapshot
+    from tests.support import FakeContext, http_event
+
+    now = dt.datetime.combine(MEASURED_DAY - dt.timedelta(days=2), dt.time(9), tzinfo=dt.UTC)
+    os.environ["COUVERT_FROZEN_NOW"] = now.isoformat()
+    db = get_database()
+    guest = RequestContext.guest(location_id)
+    with db.transaction(guest) as conn:
+        snapshot = load_snapshot(conn, location_id, MEASURED_DAY)
+    request = AvailabilityRequest(MEASURED_DAY, 4, "widget")
+    b1 = median_ms(lambda: AvailabilityEngine(snapshot, now).availability(request), 200)
+
+    def floor():
+        with db.transaction(guest) as conn:
+            load_snapshot(conn, location_id, MEASURED_DAY)
+
+    floor_ms = median_ms(floor, 200)
+    handler = load_function(ROOT / "functions" / "check_availability").lambda_handler
+    path = f"/v1/locations/{location_id}/availability"
+    event = http_event("GET", path, query={"date": MEASURED_DAY.isoformat(), "party_size": 4})
+    assert handler(event, FakeContext())["statusCode"] == 200
+    b2 = median_ms(lambda: handler(event, FakeContext()), 200)
+    calendar = http_event("GET", path + "/calendar", query={
+        "from": MEASURED_DAY.isoformat(), "to": (MEASURED_DAY + dt.timedelta(days=30)).isoformat(),
+        "party_size": 4})
+    assert handler(calendar, FakeContext())["statusCode"] == 200
+    b3 = median_ms(lambda: handler(calendar, FakeContext()), 30)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"B1_engine_day_ms": b1, "B2_handler_day_ms": b2, "B2_floor_ms": floor_ms,
+            "B2_ratio_to_floor": b2 / floor_ms, "B3_calendar_31_days_ms": b3, "B8_peak_rss_mb": peak_mb}
+
+
+_COLD = """
+import sys, time
+sys.path.insert(0, {path!r})
+t0 = time.perf_counter()
+import app
+elapsed = (time.perf_counter() - t0) * 1000
+print(elapsed, 'stripe' in sys.modules, 'boto3' in sys.modules)
+"""
+
+
+def cold_starts(repeat: int = 5) -> dict:
+    """B7: import each handler module in a fresh interpreter (median of a few)."""
+    out: dict = {}
+    for name in FUNCTIONS:
+        samples, heavy = [], None
+        for _ in range(repeat):
+            result = subprocess.run([sys.executable, "-c", _COLD.format(path=str(ROOT / "functions" / name))],
+                                    capture_output=True, text=True, check=True,
+                                    env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"})
+            ms, stripe, boto3 = result.stdout.split()
+            samples.append(float(ms))
+            heavy = (stripe, boto3)
+        out[f"B7_{name}_ms"] = sorted(samples)[len(samples) // 2]
+        if name == "check_availability":
+            out["B7_check_availability_imports_stripe_or_boto3"] = "yes" if "True" in heavy else "no"
+    return out
+
+
+if __name__ == "__main__":
+    url, location = sys.argv[1], UUID(sys.argv[2])
+    print(json.dumps(measure(url, location)))
