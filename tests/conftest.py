@@ -102,3 +102,48 @@ def demo_location(database_url: str) -> uuid.UUID:
 
 def dbname_of(url: str) -> str:
     return conninfo_to_dict(url)["dbname"]
+
+
+@pytest.fixture(scope="session")
+def localstripe_url() -> Iterator[str]:
+    """A localstripe of this test session's own (--from-scratch, on a free port)."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = shutil.which("localstripe") or str(Path(sys.executable).with_name("localstripe"))
+    log = tempfile.NamedTemporaryFile(prefix="localstripe-", suffix=".log", delete=False)
+    proc = subprocess.Popen([exe, "--port", str(port), "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"localstripe did not start; see {log.name}") from None
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_env(app_env, localstripe_url, monkeypatch):
+    from couvert.payments import reset_payments
+
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_couvert")
+    monkeypatch.setenv("STRIPE_API_BASE", localstripe_url)
+    reload_settings()
+    reset_payments()
+    yield localstripe_url
+    reset_payments()

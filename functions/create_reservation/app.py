@@ -1,21 +1,38 @@
-"""Reservation creation and the waitlist."""
+"""Reservation creation (api.md "Create") and the waitlist."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
+from couvert import booking
+from couvert.api_models import ReservationIn
+from couvert.auth import caller_from_event
+from couvert.db import get_database
 from couvert.errors import NotImplementedYet
 from couvert.http import create_app, logger, metrics, tracer
+from couvert.settings import current_time
 
 app = create_app()
 
 
-@app.post("/v1/locations/<location_id>/reservations")
-def create_reservation(location_id: UUID) -> dict[str, Any]:
-    raise NotImplementedYet("booking is not built yet")
+@app.post("/v1/locations/<location_id>/reservations", response_description="the reservation (201)")
+def create_reservation(location_id: UUID, body: Annotated[ReservationIn, Body()],
+                       idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None):
+    caller = caller_from_event(app.current_event.raw_event, location_id)
+    result = booking.create_reservation(get_database(), caller, location_id, body, idempotency_key, current_time())
+    metrics.add_metric(name="ReservationsReplayed" if result.replayed else "ReservationsCreated",
+                       unit=MetricUnit.Count, value=1)
+    logger.info("reservation created", extra={"location_id": str(location_id), "replayed": result.replayed,
+                                              "reference": result.body["reservation"]["reference"]})
+    return Response(result.status_code, "application/json", json.dumps(result.body),
+                    headers={"Idempotent-Replayed": "true"} if result.replayed else None)
 
 
 @app.post("/v1/locations/<location_id>/waitlist")

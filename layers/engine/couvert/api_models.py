@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from couvert.availability_service import DayAvailability
 from couvert.engine import CalendarDay
@@ -107,3 +108,70 @@ class CalendarOut(BaseModel):
         return cls(location_id=location.id, timezone=location.timezone, party_size=party_size,
                    days=[CalendarDayOut(date=d.date, status=d.status, available_slots=d.available_slots,
                                         first_available=hhmm(d.first_available)) for d in days])
+
+
+# -- booking requests ----------------------------------------------------------------------------
+
+class GuestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email: EmailStr
+    phone: str | None = Field(None, max_length=32)
+    locale: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        """Stored in E.164.  Numbers must be international (+31 6 ...): a bare national number is
+        ambiguous for a location that takes foreign guests."""
+        if value is None or value == "":
+            return None
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            raise ValueError("not a phone number in international format (+31 6 12345678)") from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError("not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class ReservationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ticket_id: UUID
+    date: dt.date
+    time: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, location-local")
+    party_size: int = Field(ge=1, le=500)
+    channel: Literal["widget", "phone", "walk_in", "google", "third_party"] = "widget"
+    allow_squeeze: bool = False
+    guest: GuestIn
+    guest_notes: str | None = Field(None, max_length=1000)
+    badges: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(default_factory=list, max_length=20)
+    # Operator only:
+    status: Literal["option"] | None = None
+    table_id: UUID | None = None
+    table_group_id: UUID | None = None
+    internal_notes: str | None = Field(None, max_length=2000)
+
+    @property
+    def arrival(self) -> dt.time:
+        return dt.time.fromisoformat(self.time)
+
+    @model_validator(mode="after")
+    def _one_table_kind(self):
+        if self.table_id and self.table_group_id:
+            raise ValueError("give table_id or table_group_id, not both")
+        return self
+
+
+class PaymentOut(BaseModel):
+    provider: Literal["stripe"] = "stripe"
+    payment_intent_id: str
+    client_secret: str
+    amount: str
+    currency: str
+    expires_at: dt.datetime

@@ -31,6 +31,9 @@ class Settings(BaseModel):
     sender_email: str = Field("reservations@example.com", alias="SENDER_EMAIL")
     public_base_url: str = Field("http://localhost:8000", alias="PUBLIC_BASE_URL")
     booking_lock_timeout_ms: int = Field(2000, alias="BOOKING_LOCK_TIMEOUT_MS")
+    # Tests only: skip the per-(location, date) booking lock, to prove the exclusion constraint
+    # still refuses double bookings when the code is wrong.
+    unsafe_skip_booking_lock: bool = Field(False, alias="COUVERT_UNSAFE_SKIP_BOOKING_LOCK")
     # Development and tests only: pin the clock the handlers pass to the engine as `now`.
     frozen_now: dt.datetime | None = Field(None, alias="COUVERT_FROZEN_NOW")
 

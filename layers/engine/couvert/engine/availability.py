@@ -390,6 +390,16 @@ class AvailabilityEngine:
                     mask &= ~_bit_range(bisect_right(stay_ends, lo), bisect_left(starts, hi))
         return mask & allowed if has_allow else mask
 
+    def seat_is_free(self, day: dt.date, table_id: UUID | None, table_group_id: UUID | None,
+                     start: dt.datetime, stay_end: dt.datetime, occupied_until: dt.datetime) -> bool:
+        """An operator's chosen table (or group): active, allowed by its rules and free for the stay
+        plus buffer.  Capacity is the host's call, so it is not checked."""
+        masks = self._table_masks(day, False, frozenset(), [start], [occupied_until], [stay_end])
+        if table_id is not None:
+            return bool(masks.get(table_id, 0) & 1)
+        group = next((g for g in self._groups if g.id == table_group_id), None)
+        return bool(group and group.table_ids and all(masks.get(t, 0) & 1 for t in group.table_ids))
+
     # -- auto_assign_table -----------------------------------------------------------------
 
     def choose_table(self, booking: Booking, online: bool = False) -> tuple[UUID | None, UUID | None]:

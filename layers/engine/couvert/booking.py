@@ -1,0 +1,246 @@
+"""Atomic reservation creation (api.md "Create", engine.md section 8).
+
+One transaction: claim the Idempotency-Key, lock the (location, date), free lapsed holds, load the
+snapshot and re-run the engine for the requested slot, choose (or check) the table, find or create
+the customer, insert the reservation (its table occupancy follows by trigger, under the exclusion
+constraint), write the audit trail and outbox, create the Stripe PaymentIntent for a deposit, store
+the answer for replays, commit.  If Stripe fails, the transaction rolls back and nothing is held.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from couvert.api_models import PaymentOut, ReservationIn, money
+from couvert.availability_service import check_channel, validate_party
+from couvert.db import Database, RequestContext
+from couvert.engine import AvailabilityEngine, AvailabilityRequest
+from couvert.engine.clock import day_bounds, zone
+from couvert.engine.model import Policy, SlotResult, Ticket
+from couvert.errors import Busy, Forbidden, IdempotencyConflict, SlotUnavailable, ValidationFailed
+from couvert.payments import StripePayments, to_cents
+from couvert.queries import query
+from couvert.reservations import reservation_json
+from couvert.settings import get_settings
+from couvert.snapshots import load_snapshot
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+TABLE_REASONS = frozenset({"tables_full", "squeeze_limit", "overbooking_limit"})
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def request_hash(body: ReservationIn, caller: RequestContext) -> str:
+    canonical = json.dumps({"caller": caller.user_id or "guest", "body": body.model_dump(mode="json")},
+                           sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_caller(caller: RequestContext, body: ReservationIn) -> None:
+    check_channel(caller, body.channel)
+    if caller.is_operator:
+        return
+    for field in ("status", "table_id", "table_group_id", "internal_notes"):
+        if getattr(body, field) is not None:
+            raise Forbidden(f"only operators may set {field}", field=field)
+
+
+def policy_snapshot(ticket: Ticket) -> dict[str, Any]:
+    """The terms the booking was made under; later policy edits never change them."""
+    p: Policy = ticket.policy
+    return {"policy_set_id": str(p.id), "name": p.name, "payment_type": p.payment_type,
+            "payment_amount": money(p.payment_amount), "cancel_free_hours": p.cancel_free_hours,
+            "cancel_refund_pct": p.cancel_refund_pct, "noshow_mark_after_minutes": p.noshow_mark_after_minutes,
+            "noshow_keep_deposit": p.noshow_keep_deposit, "reconfirm_enabled": p.reconfirm_enabled,
+            "reconfirm_hours_before": p.reconfirm_hours_before, "reconfirm_required": p.reconfirm_required}
+
+
+def _audit_actor(caller: RequestContext) -> tuple[UUID | None, str]:
+    try:
+        return (UUID(caller.user_id) if caller.user_id else None), caller.actor_type
+    except ValueError:
+        return None, caller.actor_type
+
+
+def create_reservation(db: Database, caller: RequestContext, location_id: UUID, body: ReservationIn,
+                       idempotency_key: str | None, now: dt.datetime,
+                       payments: StripePayments | None = None) -> BookingResult:
+    _check_caller(caller, body)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+        raise ValidationFailed("Idempotency-Key must be 1 to 255 characters",
+                               fields={"Idempotency-Key": "1 to 255 characters"})
+    digest = request_hash(body, caller)
+    try:
+        with db.transaction(caller) as conn:
+            if idempotency_key is not None:
+                replay = _claim_key(conn, location_id, idempotency_key, digest)
+                if replay is not None:
+                    return replay
+            result = _book(conn, caller, location_id, body, now, payments)
+            if idempotency_key is not None:
+                conn.execute(query("store_idempotent_response"), {
+                    "location_id": location_id, "key": idempotency_key,
+                    "status_code": result.status_code, "response": Jsonb(result.body)})
+            return result
+    except psycopg.errors.LockNotAvailable:
+        raise Busy("this date is busy being booked; retry in a moment") from None
+    except psycopg.errors.ExclusionViolation as error:
+        # Only reachable when the lock was bypassed: the database refuses the double booking.
+        raise SlotUnavailable("the table was just taken", reason_code="tables_full",
+                              conflict=error.diag.constraint_name) from None
+    except psycopg.errors.InsufficientPrivilege:
+        # Row-level security refused a write: the caller has no rights at this location.
+        raise Forbidden("not allowed at this location") from None
+
+
+def _claim_key(conn: psycopg.Connection, location_id: UUID, key: str, digest: str) -> BookingResult | None:
+    params = {"location_id": location_id, "key": key, "request_hash": digest}
+    if conn.execute(query("claim_idempotency_key"), params).fetchone() is not None:
+        return None
+    record = conn.execute(query("idempotency_record"), params).fetchone()
+    if record["request_hash"] != digest:
+        raise IdempotencyConflict("this Idempotency-Key was used with another request")
+    return BookingResult(record["status_code"], record["response"], replayed=True)
+
+
+def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: ReservationIn,
+          now: dt.datetime, payments: StripePayments | None) -> BookingResult:
+    settings = get_settings()
+    if not settings.unsafe_skip_booking_lock:
+        conn.execute(query("lock_location_day"), {"location_id": location_id, "day": body.date,
+                                                  "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
+    snapshot = load_snapshot(conn, location_id, body.date)
+    request = AvailabilityRequest(body.date, body.party_size, body.channel, body.ticket_id)
+    validate_party(snapshot, request)
+    tz = zone(snapshot.location.timezone)
+    day_start, day_end = day_bounds(body.date, tz)
+    conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "now": now,
+                                                 "window_start": day_start - dt.timedelta(days=1),
+                                                 "window_end": day_end + dt.timedelta(days=1)})
+    engine = AvailabilityEngine(snapshot, now)
+    found = engine.evaluate(request, body.ticket_id, body.arrival)
+    if found is None:
+        if engine.offered(request):
+            raise ValidationFailed(f"{body.time} is not an arrival time of this ticket on {body.date}",
+                                   fields={"time": "not an arrival time of this ticket that day"})
+        raise SlotUnavailable("this ticket is not offered that day", reason_code="closed")
+    shift, slot = found
+    ticket = snapshot.tickets[body.ticket_id]
+    slot = _seat(engine, body, ticket, slot)
+
+    booking_settings = conn.execute(query("booking_settings"), {"location_id": location_id}).fetchone()
+    if body.status == "option" and not (booking_settings and booking_settings["options_enabled"]):
+        raise ValidationFailed("options are not enabled at this location",
+                               fields={"status": "options are not enabled at this location"})
+    payment_timeout = booking_settings["payment_timeout_minutes"] if booking_settings else 15
+    option_hours = booking_settings["option_default_hours"] if booking_settings else 48
+
+    reservation_id = uuid.uuid4()
+    takes_payment = ticket.policy.payment_type in ("deposit_pp", "full_prepay_pp") and body.status != "option"
+    status = "option" if body.status == "option" else "pending_payment" if takes_payment else "confirmed"
+    amount = (ticket.policy.payment_amount or Decimal(0)) * body.party_size if takes_payment else None
+    manage_token = secrets.token_urlsafe(24)
+    customer_id = conn.execute(query("upsert_customer"), {
+        "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
+        "email": body.guest.email, "phone_number": body.guest.phone, "locale": body.guest.locale}).fetchone()["id"]
+    hold_expires_at = now + dt.timedelta(minutes=payment_timeout) if takes_payment else None
+    row = {
+        "id": reservation_id, "location_id": location_id, "customer_id": customer_id, "ticket_id": ticket.id,
+        "shift_id": shift.shift_id, "reservation_date": body.date, "start_time": body.arrival,
+        "end_time": slot.end_at.astimezone(tz).time(), "party_size": body.party_size,
+        "table_id": slot.table_id, "table_group_id": slot.table_group_id, "status": status,
+        "channel": body.channel, "is_squeeze": slot.slot_type == "squeeze",
+        "option_expires_at": now + dt.timedelta(hours=option_hours) if status == "option" else None,
+        "payment_status": "pending" if takes_payment else "none", "payment_intent_id": None,
+        "payment_amount": amount, "guest_notes": body.guest_notes, "internal_notes": body.internal_notes,
+        "badges": Jsonb(body.badges), "manage_token_hash": hashlib.sha256(manage_token.encode()).hexdigest(),
+        "hold_expires_at": hold_expires_at, "policy_snapshot": Jsonb(policy_snapshot(ticket)),
+        "start_at": slot.start_at, "end_at": slot.end_at, "occupied_until": slot.occupied_until,
+    }
+    _insert_with_unique_reference(conn, row)
+    _record(conn, caller, location_id, reservation_id, status, body, slot)
+
+    payment = None
+    if takes_payment:
+        from couvert.payments import get_payments
+
+        intent = (payments or get_payments()).create_deposit(
+            reservation_id, location_id, to_cents(amount), snapshot.location.currency)
+        conn.execute(query("set_payment_intent"), {"id": reservation_id, "payment_intent_id": intent.id})
+        payment = PaymentOut(payment_intent_id=intent.id, client_secret=intent.client_secret,
+                             amount=money(amount), currency=snapshot.location.currency,
+                             expires_at=hold_expires_at.astimezone(tz)).model_dump(mode="json")
+    saved = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id}).fetchone()
+    return BookingResult(201, {"reservation": reservation_json(saved, for_guest=not caller.is_operator),
+                               "payment": payment, "manage_token": manage_token})
+
+
+def _seat(engine: AvailabilityEngine, body: ReservationIn, ticket: Ticket, slot: SlotResult) -> SlotResult:
+    """The engine's verdict, an operator's own table, or a 409 with the engine's reason."""
+    if body.table_id or body.table_group_id:
+        if not slot.available and slot.reason_code not in TABLE_REASONS:
+            raise SlotUnavailable(f"slot unavailable: {slot.reason_code}", reason_code=slot.reason_code)
+        end = slot.start_at + dt.timedelta(minutes=ticket.duration_minutes)
+        occupied = end + dt.timedelta(minutes=ticket.buffer_minutes)
+        if not engine.seat_is_free(body.date, body.table_id, body.table_group_id, slot.start_at, end, occupied):
+            raise SlotUnavailable("that table is not free for this stay", reason_code="tables_full")
+        return SlotResult(slot.time, slot.start_at, True, "normal", "available", ticket.duration_minutes,
+                          body.table_id, body.table_group_id, occupied)
+    if not slot.available:
+        raise SlotUnavailable(f"slot unavailable: {slot.reason_code}", reason_code=slot.reason_code,
+                              **({"squeeze_available": True} if slot.squeeze_available else {}))
+    if slot.slot_type == "squeeze" and not body.allow_squeeze:
+        raise SlotUnavailable("only a shorter (squeeze) stay fits: book it with allow_squeeze",
+                              reason_code="tables_full", squeeze_available=True,
+                              squeeze_duration_minutes=slot.duration_minutes)
+    return slot
+
+
+def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any]) -> None:
+    for _ in range(5):
+        row["reference"] = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        try:
+            with conn.transaction():  # a savepoint: a reference clash retries, nothing else is lost
+                conn.execute(query("insert_reservation"), row)
+            return
+        except psycopg.errors.UniqueViolation as error:
+            if error.diag.constraint_name != "reservations_reference_key":
+                raise
+    raise RuntimeError("could not find a free reservation reference")
+
+
+def _record(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, reservation_id: UUID,
+            status: str, body: ReservationIn, slot: SlotResult) -> None:
+    """Audit trail (creation and the automatic first transition) and the outbox, same transaction."""
+    performed_by, actor = _audit_actor(caller)
+    base = {"location_id": location_id, "entity_type": "reservation", "entity_id": reservation_id,
+            "performed_by": performed_by, "performed_by_type": actor}
+    created = {"date": body.date.isoformat(), "time": body.time, "party_size": body.party_size,
+               "ticket_id": str(body.ticket_id), "channel": body.channel, "slot_type": slot.slot_type,
+               "table_id": str(slot.table_id) if slot.table_id else None,
+               "table_group_id": str(slot.table_group_id) if slot.table_group_id else None,
+               "user": caller.user_id}
+    conn.execute(query("insert_audit"), {**base, "action": "created", "old_value": None, "new_value": Jsonb(created)})
+    conn.execute(query("insert_audit"), {**base, "action": "status_change", "old_value": Jsonb({"status": "draft"}),
+                                         "new_value": Jsonb({"status": status})})
+    if status in ("confirmed", "option"):
+        conn.execute(query("insert_outbox_event"), {
+            "location_id": location_id, "reservation_id": reservation_id, "kind": "message.confirmation",
+            "payload": Jsonb({"status": status})})

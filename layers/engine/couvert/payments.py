@@ -1,0 +1,89 @@
+"""Stripe, behind a small adapter wired once per execution environment.
+
+Idempotency keys are deterministic (deposit:{reservation_id}), so a retried booking never creates
+a second PaymentIntent at Stripe.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from couvert.errors import CouvertError
+
+
+class PaymentUnavailable(CouvertError):
+    """Stripe could not be reached or refused the request: nothing was booked; try again."""
+
+    code, status = "payment_unavailable", 503
+    retry_after_seconds = 5
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    client_secret: str
+    amount_cents: int
+    currency: str
+    status: str
+
+
+def to_cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+class StripePayments:
+    def __init__(self, api_key: str, api_base: str | None = None, http_client=None) -> None:
+        import stripe  # only the functions that take money import the SDK
+
+        self._stripe = stripe
+        self._client = stripe.StripeClient(
+            api_key, base_addresses={"api": api_base} if api_base else None, max_network_retries=1,
+            http_client=http_client)
+
+    def create_deposit(self, reservation_id: UUID, location_id: UUID, amount_cents: int,
+                       currency: str) -> PaymentIntent:
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params={"amount": amount_cents, "currency": currency.lower(),
+                        "metadata": {"reservation_id": str(reservation_id), "location_id": str(location_id)},
+                        "description": f"Reservation deposit {reservation_id}"},
+                options={"idempotency_key": f"deposit:{reservation_id}"})
+        except self._stripe.StripeError as error:
+            raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
+        return PaymentIntent(intent.id, intent.client_secret, intent.amount, intent.currency, intent.status)
+
+    def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str) -> None:
+        try:
+            self._client.v1.payment_intents.cancel(payment_intent_id, options={"idempotency_key": idempotency_key})
+        except self._stripe.StripeError as error:
+            raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
+
+
+_payments: StripePayments | None = None
+
+
+def get_payments() -> StripePayments:
+    """The environment's Stripe adapter: STRIPE_SECRET_KEY, or the STRIPE_SECRET_ARN secret in AWS."""
+    global _payments
+    if _payments is None:
+        from couvert.settings import get_settings
+
+        settings = get_settings()
+        key = settings.stripe_secret_key
+        if not key and settings.stripe_secret_arn:
+            import boto3
+
+            secret = boto3.client("secretsmanager").get_secret_value(SecretId=settings.stripe_secret_arn)
+            key = json.loads(secret["SecretString"])["secret_key"]
+        if not key:
+            raise PaymentUnavailable("payments are not configured (STRIPE_SECRET_KEY)")
+        _payments = StripePayments(key, settings.stripe_api_base)
+    return _payments
+
+
+def reset_payments() -> None:
+    global _payments
+    _payments = None

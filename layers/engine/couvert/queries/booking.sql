@@ -1,0 +1,78 @@
+-- Booking (booking.py).  Runs in one transaction under the (location, date) lock.
+
+-- Concurrent requests with the same key wait here on the primary key until the first commits.
+-- name: claim_idempotency_key
+insert into public.idempotency_keys (location_id, key, request_hash)
+values (%(location_id)s, %(key)s, %(request_hash)s)
+on conflict (location_id, key) do nothing
+returning key
+
+-- name: idempotency_record
+select request_hash, status_code, response
+from public.idempotency_keys
+where location_id = %(location_id)s and key = %(key)s
+
+-- name: store_idempotent_response
+update public.idempotency_keys
+set status_code = %(status_code)s, response = %(response)s
+where location_id = %(location_id)s and key = %(key)s
+
+-- Serialises bookings of one location-day so pacing and cover limits hold; a lock wait longer
+-- than lock_timeout raises lock_not_available (55P03), answered as a retryable 503.
+-- name: lock_location_day
+select pg_advisory_xact_lock(hashtextextended(%(location_id)s::text || '/' || %(day)s::text, 0))
+from (select set_config('lock_timeout', %(lock_timeout)s, true)) as timeout_set
+
+-- name: release_lapsed_holds
+select public.release_lapsed_holds(%(location_id)s, %(window_start)s, %(window_end)s, %(now)s) as released
+
+-- name: booking_settings
+select options_enabled, option_default_hours, payment_timeout_minutes, draft_timeout_minutes
+from public.reservation_settings
+where location_id = %(location_id)s
+
+-- Found by (location, lower(email)), else created; the latest booking's contact details win,
+-- except that a missing phone or locale keeps the one on file.
+-- name: upsert_customer
+insert into public.customers (location_id, first_name, last_name, email, phone_number, locale)
+values (%(location_id)s, %(first_name)s, %(last_name)s, %(email)s, %(phone_number)s, %(locale)s)
+on conflict (location_id, lower(email)) do update
+  set first_name = excluded.first_name,
+      last_name = excluded.last_name,
+      phone_number = coalesce(excluded.phone_number, customers.phone_number),
+      locale = coalesce(excluded.locale, customers.locale)
+returning id
+
+-- name: insert_reservation
+insert into public.reservations (
+  id, location_id, customer_id, ticket_id, shift_id, reservation_date, start_time, end_time, party_size,
+  table_id, table_group_id, status, channel, is_squeeze, option_expires_at, payment_status, payment_intent_id,
+  payment_amount, guest_notes, internal_notes, badges, reference, manage_token_hash, hold_expires_at,
+  policy_snapshot, start_at, end_at, occupied_until)
+values (
+  %(id)s, %(location_id)s, %(customer_id)s, %(ticket_id)s, %(shift_id)s, %(reservation_date)s, %(start_time)s,
+  %(end_time)s, %(party_size)s, %(table_id)s, %(table_group_id)s, %(status)s, %(channel)s, %(is_squeeze)s,
+  %(option_expires_at)s, %(payment_status)s, %(payment_intent_id)s, %(payment_amount)s, %(guest_notes)s,
+  %(internal_notes)s, %(badges)s, %(reference)s, %(manage_token_hash)s, %(hold_expires_at)s,
+  %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s)
+
+-- name: insert_audit
+insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,
+  performed_by, performed_by_type)
+values (%(location_id)s, %(entity_type)s, %(entity_id)s, %(action)s, %(old_value)s, %(new_value)s,
+  %(performed_by)s, %(performed_by_type)s)
+
+-- name: insert_outbox_event
+insert into public.outbox_events (location_id, reservation_id, kind, payload)
+values (%(location_id)s, %(reservation_id)s, %(kind)s, %(payload)s)
+
+-- name: reservation_by_id
+select r.*, l.timezone, l.currency,
+       c.first_name, c.last_name, c.email, c.phone_number
+from public.reservations r
+join public.locations l on l.id = r.location_id
+left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id
+where r.id = %(id)s
+
+-- name: set_payment_intent
+update public.reservations set payment_intent_id = %(payment_intent_id)s where id = %(id)s
