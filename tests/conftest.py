@@ -118,8 +118,9 @@ def localstripe_url() -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = shutil.which("localstripe") or str(Path(sys.executable).with_name("localstripe"))
-    log = tempfile.NamedTemporaryFile(prefix="localstripe-", suffix=".log", delete=False)
-    proc = subprocess.Popen([exe, "--port", str(port), "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
+    log_path = Path(tempfile.mkdtemp(prefix="localstripe-")) / "localstripe.log"
+    with open(log_path, "wb") as log:  # the child keeps its own handle
+        proc = subprocess.Popen([exe, "--port", str(port), "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -128,7 +129,7 @@ def localstripe_url() -> Iterator[str]:
                 break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"localstripe did not start; see {log.name}") from None
+                raise RuntimeError(f"localstripe did not start; see {log_path}") from None
             time.sleep(0.1)
     try:
         yield url
