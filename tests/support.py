@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,21 +13,15 @@ from urllib.parse import urlencode
 import psycopg
 from psycopg.rows import dict_row
 
+from couvert.devserver import load_function
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / "config" / "demo_location.yaml"
 
 
 def load_handler(function: str):
-    """Import functions/<function>/app.py under a unique module name (every function's module is
-    called app.py, as SAM expects)."""
-    name = f"couvert_function_{function}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The module of functions/<function>/app.py (the dev server's loader, shared)."""
+    return load_function(ROOT / "functions" / function)
 
 
 class FakeContext:

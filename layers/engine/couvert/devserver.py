@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,14 +23,19 @@ ROOT = Path(__file__).resolve().parents[3]
 WEB_DIR = ROOT / "web"
 
 
+_import_lock = threading.Lock()
+
+
 def load_function(code_dir: Path):
-    """Import a function's app.py under a unique module name (each function's module is app.py)."""
+    """Import a function's app.py under a unique module name (each function's module is app.py).
+    Thread-safe: the server (and concurrent tests) may ask for it from many threads at once."""
     name = f"couvert_function_{code_dir.name}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, code_dir / "app.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+    with _import_lock:
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, code_dir / "app.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[name] = module
     return sys.modules[name]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 class CouvertError(Exception):
     code = "internal"
     status = 500
+    retry_after_seconds: int | None = None  # set on retryable errors: answered as Retry-After
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)

@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from couvert.errors import Busy, CouvertError
+from couvert.errors import CouvertError
 
 
 class _LazyXRayRecorder:
@@ -61,7 +61,7 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(CouvertError)
     def _domain_error(error: CouvertError) -> Response:
-        headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, Busy) else None
+        headers = {"Retry-After": str(error.retry_after_seconds)} if error.retry_after_seconds else None
         if error.status >= 500:
             logger.error("request failed", extra={"code": error.code})
         return error_response(error.status, error.code, error.message, error.details, headers)

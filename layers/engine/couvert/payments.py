@@ -48,8 +48,7 @@ class StripePayments:
         try:
             intent = self._client.v1.payment_intents.create(
                 params={"amount": amount_cents, "currency": currency.lower(),
-                        "metadata": {"reservation_id": str(reservation_id), "location_id": str(location_id)},
-                        "description": f"Reservation deposit {reservation_id}"},
+                        "metadata": {"reservation_id": str(reservation_id), "location_id": str(location_id)}},
                 options={"idempotency_key": f"deposit:{reservation_id}"})
         except self._stripe.StripeError as error:
             raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
