@@ -39,7 +39,7 @@ def main() -> None:
     cluster = None
     url = os.environ.get("DATABASE_URL")
     if not url:
-        cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-bench-pg-")).start()
+        cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-bench-pg-"), durable=True).start()
         url = cluster.url()
     try:
         results = run(url)
@@ -82,13 +82,9 @@ def run(server_url: str) -> dict:
         raise SystemExit(f"handler benchmark failed:\n{child.stdout}\n{child.stderr}")
     figures.update(json.loads(child.stdout.strip().splitlines()[-1]))
     figures.update(handlers.cold_starts())
-    extra = getattr(sys.modules.get("bench.booking"), "run", None)
-    try:
-        from bench import booking
-        figures.update(booking.run(server_url, url))
-    except ImportError:
-        pass
-    del extra
+    from bench import booking
+
+    figures.update(booking.run(server_url, url))
     return results
 
 

@@ -122,4 +122,5 @@ def create_reference_location(conn: psycopg.Connection, slug: str = "reference",
     location_id = load_config(conn, parse_config(reference_config(slug)))
     count = seed_reservations(conn, location_id) if with_reservations else 0
     conn.commit()
+    conn.execute("analyze")  # fresh statistics, as autovacuum would have them in production
     return location_id, count

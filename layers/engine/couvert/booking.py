@@ -27,7 +27,7 @@ from couvert.api_models import PaymentOut, ReservationIn, money
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
-from couvert.engine.clock import day_bounds, zone
+from couvert.engine.clock import zone
 from couvert.engine.model import Policy, SlotResult, Ticket
 from couvert.errors import Busy, Forbidden, IdempotencyConflict, SlotUnavailable, ValidationFailed
 from couvert.payments import StripePayments, to_cents
@@ -123,17 +123,19 @@ def _claim_key(conn: psycopg.Connection, location_id: UUID, key: str, digest: st
 def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: ReservationIn,
           now: dt.datetime, payments: StripePayments | None) -> BookingResult:
     settings = get_settings()
-    if not settings.unsafe_skip_booking_lock:
-        conn.execute(query("lock_location_day"), {"location_id": location_id, "day": body.date,
-                                                  "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
-    snapshot = load_snapshot(conn, location_id, body.date)
+    # One round trip: the lock, freeing lapsed holds, the settings and the whole snapshot.  The
+    # statements run in order, so everything after the lock is read under it.
+    with conn.pipeline():
+        if not settings.unsafe_skip_booking_lock:
+            conn.execute(query("lock_location_day"), {"location_id": location_id, "day": body.date,
+                                                      "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
+        conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": body.date, "now": now})
+        settings_cursor = conn.execute(query("booking_settings"), {"location_id": location_id})
+        snapshot = load_snapshot(conn, location_id, body.date)
+    booking_settings = settings_cursor.fetchone()
     request = AvailabilityRequest(body.date, body.party_size, body.channel, body.ticket_id)
     validate_party(snapshot, request)
     tz = zone(snapshot.location.timezone)
-    day_start, day_end = day_bounds(body.date, tz)
-    conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "now": now,
-                                                 "window_start": day_start - dt.timedelta(days=1),
-                                                 "window_end": day_end + dt.timedelta(days=1)})
     engine = AvailabilityEngine(snapshot, now)
     found = engine.evaluate(request, body.ticket_id, body.arrival)
     if found is None:
@@ -145,7 +147,6 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     ticket = snapshot.tickets[body.ticket_id]
     slot = _seat(engine, body, ticket, slot)
 
-    booking_settings = conn.execute(query("booking_settings"), {"location_id": location_id}).fetchone()
     if body.status == "option" and not (booking_settings and booking_settings["options_enabled"]):
         raise ValidationFailed("options are not enabled at this location",
                                fields={"status": "options are not enabled at this location"})
@@ -175,20 +176,22 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
         "start_at": slot.start_at, "end_at": slot.end_at, "occupied_until": slot.occupied_until,
     }
     _insert_with_unique_reference(conn, row)
-    _record(conn, caller, location_id, reservation_id, status, body, slot)
 
-    payment = None
+    payment = intent = None
     if takes_payment:
         from couvert.payments import get_payments
 
         intent = (payments or get_payments()).create_deposit(
             reservation_id, location_id, to_cents(amount), snapshot.location.currency)
-        conn.execute(query("set_payment_intent"), {"id": reservation_id, "payment_intent_id": intent.id})
         payment = PaymentOut(payment_intent_id=intent.id, client_secret=intent.client_secret,
                              amount=money(amount), currency=snapshot.location.currency,
                              expires_at=hold_expires_at.astimezone(tz)).model_dump(mode="json")
-    saved = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id}).fetchone()
-    return BookingResult(201, {"reservation": reservation_json(saved, for_guest=not caller.is_operator),
+    with conn.pipeline():
+        _record(conn, caller, location_id, reservation_id, status, body, slot)
+        if intent is not None:
+            conn.execute(query("set_payment_intent"), {"id": reservation_id, "payment_intent_id": intent.id})
+        saved = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id})
+    return BookingResult(201, {"reservation": reservation_json(saved.fetchone(), for_guest=not caller.is_operator),
                                "payment": payment, "manage_token": manage_token})
 
 
@@ -214,15 +217,11 @@ def _seat(engine: AvailabilityEngine, body: ReservationIn, ticket: Ticket, slot:
 
 
 def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any]) -> None:
-    for _ in range(5):
+    """A reference clash inserts nothing (on conflict do nothing) and retries with another."""
+    for _ in range(8):
         row["reference"] = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        try:
-            with conn.transaction():  # a savepoint: a reference clash retries, nothing else is lost
-                conn.execute(query("insert_reservation"), row)
+        if conn.execute(query("insert_reservation"), row).fetchone() is not None:
             return
-        except psycopg.errors.UniqueViolation as error:
-            if error.diag.constraint_name != "reservations_reference_key":
-                raise
     raise RuntimeError("could not find a free reservation reference")
 
 

@@ -80,7 +80,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
     if not url:
         from couvert.pgcluster import LocalCluster
 
-        cluster = LocalCluster(LOCAL_DIR / "pg", throwaway=False)
+        cluster = LocalCluster(LOCAL_DIR / "pg", throwaway=False, durable=True)
         if cluster.is_running():
             print(f"reusing the local PostgreSQL on port {cluster.port}")
         else:

@@ -68,6 +68,8 @@ class LocalCluster:
     datadir: Path
     throwaway: bool = True
     port: int | None = None
+    # fsync off for tests; benchmarks run durable, like production, so ratios to pgbench are fair.
+    durable: bool = False
 
     def __post_init__(self) -> None:
         self.datadir = Path(self.datadir).resolve()
@@ -119,7 +121,7 @@ class LocalCluster:
         self.port = self.port or _free_port()
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.socket_dir}",
                    "-c max_connections=200", "-c shared_buffers=256MB"]
-        if self.throwaway:
+        if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
                    "-o", " ".join(options), "-w", "-t", "60", "start"])

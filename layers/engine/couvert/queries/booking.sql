@@ -23,8 +23,11 @@ where location_id = %(location_id)s and key = %(key)s
 select pg_advisory_xact_lock(hashtextextended(%(location_id)s::text || '/' || %(day)s::text, 0))
 from (select set_config('lock_timeout', %(lock_timeout)s, true)) as timeout_set
 
+-- The same generous window as the snapshot: two days of slack either side, in UTC.
 -- name: release_lapsed_holds
-select public.release_lapsed_holds(%(location_id)s, %(window_start)s, %(window_end)s, %(now)s) as released
+select public.release_lapsed_holds(%(location_id)s,
+  (%(day)s::date - 2)::timestamp at time zone 'UTC', (%(day)s::date + 3)::timestamp at time zone 'UTC',
+  %(now)s) as released
 
 -- name: booking_settings
 select options_enabled, option_default_hours, payment_timeout_minutes, draft_timeout_minutes
@@ -55,6 +58,8 @@ values (
   %(option_expires_at)s, %(payment_status)s, %(payment_intent_id)s, %(payment_amount)s, %(guest_notes)s,
   %(internal_notes)s, %(badges)s, %(reference)s, %(manage_token_hash)s, %(hold_expires_at)s,
   %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s)
+on conflict (location_id, reference) do nothing
+returning id
 
 -- name: insert_audit
 insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,

@@ -1,0 +1,172 @@
+"""B4 (32 clients fill one location-day) and B5 (booking throughput over 50 locations vs pgbench).
+
+Clients are processes (each like one Lambda execution environment) calling the
+create_reservation handler in-process with API Gateway events, against the same server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+import os
+import random
+import re
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+B4_DAY = dt.date(2027, 2, 3)
+NOW = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
+
+
+def _client_env(url: str) -> None:
+    if mp.current_process().name != "MainProcess":  # pool workers: keep the metrics lines off the terminal
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+    os.environ.update({"DATABASE_URL": url, "POWERTOOLS_TRACE_DISABLED": "true",
+                       "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
+                       "COUVERT_FROZEN_NOW": NOW.isoformat()})
+
+
+def _book(handler, location_id, ticket_id, day, time_, party, seed):
+    from tests.support import FakeContext, http_event
+
+    body = {"ticket_id": ticket_id, "date": day.isoformat(), "time": time_, "party_size": party,
+            "allow_squeeze": True,
+            "guest": {"first_name": "Bench", "last_name": f"Guest{seed}", "email": f"guest{seed}@example.com"}}
+    return handler(http_event("POST", f"/v1/locations/{location_id}/reservations", body=body),
+                   FakeContext())["statusCode"]
+
+
+def _fill_day_client(handler, location_id, ticket_id, seed, start):
+    rng = random.Random(seed)
+    start.wait()
+    statuses = []
+    misses = 0
+    while misses < 25:  # stop once the day keeps refusing: it is full
+        minute = rng.randrange(17 * 60, 23 * 60, 15)
+        status = _book(handler, location_id, ticket_id, B4_DAY, f"{minute // 60:02d}:{minute % 60:02d}",
+                       rng.choice([2, 2, 4, 6]), rng.random())
+        statuses.append(status)
+        misses = misses + 1 if status != 201 else 0
+    return statuses
+
+
+def _throughput_client(args):
+    url, targets, seconds, seed = args
+    _client_env(url)
+    from couvert.devserver import load_function
+
+    handler = load_function(ROOT / "functions" / "create_reservation").lambda_handler
+    rng = random.Random(seed)
+    booked = answered = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        location_id, ticket_id = rng.choice(targets)
+        day = B4_DAY + dt.timedelta(days=rng.randrange(1, 60))
+        minute = rng.randrange(17 * 60, 23 * 60, 15)
+        status = _book(handler, location_id, ticket_id, day, f"{minute // 60:02d}:{minute % 60:02d}", 2, rng.random())
+        answered += 1
+        booked += status == 201
+    return booked, answered
+
+
+def _violations(url: str, location_id) -> dict:
+    with psycopg.connect(url) as conn:
+        overlaps = conn.execute("""select count(*) from table_occupancies a join table_occupancies b
+            on a.table_id = b.table_id and a.reservation_id < b.reservation_id and a.occupied && b.occupied
+            where a.location_id = %s""", (location_id,)).fetchone()[0]
+        over_pacing = conn.execute("""
+            select count(*) from (
+              select a.id from reservations a
+              join reservations b on b.location_id = a.location_id and b.shift_id = a.shift_id
+                and b.ticket_id = a.ticket_id and b.reservation_date = a.reservation_date
+                and b.start_at >= a.start_at and b.start_at < a.start_at + interval '15 minutes'
+              join shift_tickets st on st.shift_id = a.shift_id and st.ticket_id = a.ticket_id
+              where a.location_id = %s and a.reservation_date = %s
+              group by a.id, st.pacing_covers_limit
+              having sum(b.party_size) > coalesce(st.pacing_covers_limit, 1000000)) v""",
+            (location_id, B4_DAY)).fetchone()[0]
+        over_total = conn.execute("""
+            select count(*) from (
+              select r.shift_id, r.ticket_id from reservations r
+              join shift_tickets st on st.shift_id = r.shift_id and st.ticket_id = r.ticket_id
+              where r.location_id = %s and r.reservation_date = %s
+              group by r.shift_id, r.ticket_id, st.max_covers_total
+              having sum(r.party_size) > coalesce(st.max_covers_total, 1000000)) v""",
+            (location_id, B4_DAY)).fetchone()[0]
+    return {"overlaps": overlaps, "pacing": over_pacing, "max_covers": over_total}
+
+
+def pgbench_tps(server_url: str, clients: int, seconds: int) -> float:
+    from couvert.pgcluster import find_bindir
+
+    info = psycopg.conninfo.conninfo_to_dict(server_url)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute("drop database if exists couvert_pgbench with (force)")
+        conn.execute("create database couvert_pgbench")
+    env = {**os.environ, "PGHOST": info.get("host", "127.0.0.1"), "PGPORT": str(info.get("port", 5432)),
+           "PGUSER": info.get("user", "postgres"), "PGDATABASE": "couvert_pgbench"}
+    if info.get("password"):
+        env["PGPASSWORD"] = info["password"]
+    pgbench = str(find_bindir() / "pgbench")
+    subprocess.run([pgbench, "-i", "-q", "-s", str(clients)], env=env, check=True, capture_output=True)
+    out = subprocess.run([pgbench, "-b", "tpcb-like", "-c", str(clients), "-j", "2", "-T", str(seconds)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1))
+
+
+def run(server_url: str, url: str) -> dict:
+    from bench.reference import create_reference_location
+
+    ctx = mp.get_context("spawn")
+    with psycopg.connect(url) as conn:
+        b4_location, _ = create_reference_location(conn, slug="b4", with_reservations=False)
+        b4_ticket = str(conn.execute("select id from tickets where location_id = %s and name = 'A la carte'",
+                                     (b4_location,)).fetchone()[0])
+    # B4: 32 clients as threads of one process, each on its own connection (thread-local).
+    _client_env(url)
+    from couvert.db import reset_database
+    from couvert.devserver import load_function
+    from couvert.settings import reload_settings
+
+    reload_settings()
+    reset_database()
+    handler = load_function(ROOT / "functions" / "create_reservation").lambda_handler
+    start = threading.Barrier(33)
+    with ThreadPoolExecutor(32) as pool:
+        futures = [pool.submit(_fill_day_client, handler, str(b4_location), b4_ticket, i, start) for i in range(32)]
+        start.wait()
+        t0 = time.perf_counter()
+        statuses = [s for f in futures for s in f.result()]
+        elapsed = time.perf_counter() - t0
+    violations = _violations(url, b4_location)
+    booked = statuses.count(201)
+    figures = {"B4_bookings": booked, "B4_requests": len(statuses),
+               "B4_bookings_per_second": booked / elapsed,
+               "B4_500s": sum(1 for s in statuses if s >= 500 and s != 503),
+               "B4_violations": sum(violations.values()) + sum(1 for s in statuses if s >= 500 and s != 503)}
+
+    with psycopg.connect(url) as conn:
+        targets = []
+        for i in range(50):
+            location_id, _ = create_reference_location(conn, slug=f"b5-{i:02d}", with_reservations=False)
+            ticket = conn.execute("select id from tickets where location_id = %s and name = 'A la carte'",
+                                  (location_id,)).fetchone()[0]
+            targets.append((str(location_id), str(ticket)))
+    seconds = 15
+    with ctx.Pool(8) as pool:
+        pool.map(_throughput_client, [(url, targets, 2, 100 + i) for i in range(8)])  # warm-up
+        t0 = time.perf_counter()
+        results = pool.map(_throughput_client, [(url, targets, seconds, i) for i in range(8)])
+        elapsed = time.perf_counter() - t0
+    booked = sum(b for b, _ in results)
+    tps = booked / elapsed
+    reference = pgbench_tps(server_url, 8, seconds)
+    figures.update({"B5_booking_tps": tps, "B5_pgbench_tps": reference, "B5_ratio": tps / reference})
+    return figures
