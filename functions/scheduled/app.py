@@ -15,6 +15,6 @@ from couvert.settings import current_time
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event, context):
-    counts = sweeps.run_all(get_database(), current_time())
+    counts = sweeps.run_all(get_database(worker=True), current_time())
     logger.info("sweeps done", extra={"counts": counts})
     return {"counts": counts}

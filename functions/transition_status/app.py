@@ -1,63 +1,93 @@
-"""Reservation reads, status transitions, changes, operator reads and the Stripe webhook."""
+"""Reservation reads, status transitions, changes, operator reads and the Stripe webhook (api.md)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
-from couvert.errors import NotImplementedYet
+from couvert import booking, lifecycle, stripe_events
+from couvert.api_models import ChangeIn, TransitionIn
+from couvert.auth import caller_from_event
+from couvert.db import get_database
 from couvert.http import create_app, logger, metrics, tracer
+from couvert.settings import current_time
 
 app = create_app()
 
+Token = Annotated[str | None, Query(max_length=200, description="the guest's manage token")]
+StatusFilter = Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show",
+                       "cancelled"]
 
-def _later(what: str):
-    raise NotImplementedYet(f"{what} is not built yet")
+
+def _caller():
+    return caller_from_event(app.current_event.raw_event)
 
 
 @app.get("/v1/reservations/<reservation_id>")
-def get_reservation(reservation_id: UUID, token: Annotated[str | None, Query()] = None) -> dict[str, Any]:
-    _later("reading a reservation")
+def get_reservation(reservation_id: UUID, token: Token = None) -> dict[str, Any]:
+    return lifecycle.get_reservation(get_database(), _caller(), reservation_id, token)
 
 
 @app.post("/v1/reservations/<reservation_id>/transitions")
-def transition(reservation_id: UUID, token: Annotated[str | None, Query()] = None) -> dict[str, Any]:
-    _later("status transitions")
+def transition(reservation_id: UUID, body: Annotated[TransitionIn, Body()], token: Token = None) -> dict[str, Any]:
+    result = lifecycle.transition(get_database(), _caller(), reservation_id, body.to, body.reason, current_time(),
+                                  token)
+    metrics.add_metric(name=f"Transition_{body.to}", unit=MetricUnit.Count, value=1)
+    return result
 
 
 @app.post("/v1/reservations/<reservation_id>/reconfirm")
-def reconfirm(reservation_id: UUID, token: Annotated[str | None, Query()] = None) -> dict[str, Any]:
-    _later("reconfirmation")
+def reconfirm(reservation_id: UUID, token: Token = None) -> dict[str, Any]:
+    return lifecycle.reconfirm(get_database(), _caller(), reservation_id, token, current_time())
 
 
 @app.patch("/v1/reservations/<reservation_id>")
-def change_reservation(reservation_id: UUID) -> dict[str, Any]:
-    _later("changing a reservation")
+def change_reservation(reservation_id: UUID, body: Annotated[ChangeIn, Body()]) -> dict[str, Any]:
+    return booking.change_reservation(get_database(), _caller(), reservation_id, body, current_time())
 
 
 @app.post("/v1/webhooks/stripe")
 def stripe_webhook() -> dict[str, Any]:
-    _later("the Stripe webhook")
+    from couvert.payments import get_payments, stripe_secrets
+
+    event = app.current_event
+    raw = event.body or ""
+    payload = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
+    secrets = stripe_secrets()
+    payments = get_payments() if secrets["secret_key"] else None
+    return stripe_events.handle(get_database(worker=True), payments, payload, event.headers.get("stripe-signature"),
+                                secrets["webhook_secret"], current_time())
 
 
 @app.get("/v1/locations/<location_id>/reservations")
 def list_reservations(location_id: UUID, date: Annotated[dt.date, Query()],
-                      status: Annotated[str | None, Query()] = None) -> dict[str, Any]:
-    _later("the reservation list")
+                      status: Annotated[StatusFilter | None, Query()] = None) -> dict[str, Any]:
+    return lifecycle.list_reservations(get_database(), _operator(), location_id, date, status)
 
 
 @app.get("/v1/locations/<location_id>/shift-risk")
 def shift_risk(location_id: UUID, date: Annotated[dt.date, Query()]) -> dict[str, Any]:
-    _later("shift risk")
+    return lifecycle.shift_risk(get_database(), _operator(), location_id, date)
 
 
 @app.get("/v1/locations/<location_id>/customers/<customer_id>")
 def get_customer(location_id: UUID, customer_id: UUID) -> dict[str, Any]:
-    _later("customer profiles")
+    return lifecycle.get_customer(get_database(), _operator(), location_id, customer_id)
+
+
+def _operator():
+    from couvert.errors import Unauthorized
+
+    caller = _caller()
+    if not caller.is_operator:
+        raise Unauthorized("an operator token is required")
+    return caller
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

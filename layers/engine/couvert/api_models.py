@@ -175,3 +175,29 @@ class PaymentOut(BaseModel):
     amount: str
     currency: str
     expires_at: dt.datetime
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    to: Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
+    reason: str | None = Field(None, max_length=500)
+
+
+class ChangeIn(BaseModel):
+    """PATCH /v1/reservations/{id} (operators): every field optional; re-checked by the engine."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    time: str | None = Field(None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    party_size: int | None = Field(None, ge=1, le=500)
+    table_id: UUID | None = None
+    table_group_id: UUID | None = None
+    internal_notes: str | None = Field(None, max_length=2000)
+    badges: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(None, max_length=20)
+
+    @model_validator(mode="after")
+    def _one_table_kind(self):
+        if self.table_id and self.table_group_id:
+            raise ValueError("give table_id or table_group_id, not both")
+        return self

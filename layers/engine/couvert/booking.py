@@ -23,13 +23,13 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from couvert.api_models import PaymentOut, ReservationIn, money
+from couvert.api_models import ChangeIn, PaymentOut, ReservationIn, money
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import zone
 from couvert.engine.model import Policy, SlotResult, Ticket
-from couvert.errors import Busy, Forbidden, IdempotencyConflict, SlotUnavailable, ValidationFailed
+from couvert.errors import Busy, Forbidden, IdempotencyConflict, NotFound, SlotUnavailable, ValidationFailed
 from couvert.payments import StripePayments, to_cents
 from couvert.queries import query
 from couvert.reservations import reservation_json
@@ -243,3 +243,129 @@ def _record(conn: psycopg.Connection, caller: RequestContext, location_id: UUID,
         conn.execute(query("insert_outbox_event"), {
             "location_id": location_id, "reservation_id": reservation_id, "kind": "message.confirmation",
             "payload": Jsonb({"status": status})})
+
+
+def change_reservation(db: Database, caller: RequestContext, reservation_id: UUID, change: ChangeIn,
+                       now: dt.datetime) -> dict[str, Any]:
+    """An operator moves a reservation (time, party size, table) or edits its notes and badges.
+
+    Same lock and engine as booking: the reservation itself is left out of the snapshot, the new
+    shape must be one the engine would book, and each changed field is audited on its own.
+    """
+    if not caller.is_operator:
+        raise Forbidden("only operators may change a reservation")
+    try:
+        with db.transaction(caller) as conn:
+            current = conn.cursor(row_factory=dict_row).execute(
+                query("reservation_for_change"), {"id": reservation_id}).fetchone()
+            if current is None:
+                raise NotFound("reservation not found")
+            updates, audits = _plan_change(conn, current, change, now)
+            if updates:
+                conn.execute(query("apply_reservation_change"), {
+                    "id": reservation_id, **{k: current[k] for k in CHANGEABLE}, **updates})
+            performed_by, actor = _audit_actor(caller)
+            with conn.pipeline():
+                for action, old, new in audits:
+                    conn.execute(query("insert_audit"), {
+                        "location_id": current["location_id"], "entity_type": "reservation",
+                        "entity_id": reservation_id, "action": action, "old_value": Jsonb(old),
+                        "new_value": Jsonb(new), "performed_by": performed_by, "performed_by_type": actor})
+                saved = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id})
+            return {"reservation": reservation_json(saved.fetchone(), for_guest=False)}
+    except psycopg.errors.LockNotAvailable:
+        raise Busy("this date is busy being booked; retry in a moment") from None
+    except psycopg.errors.ExclusionViolation as error:
+        raise SlotUnavailable("the table is taken for that stay", reason_code="tables_full",
+                              conflict=error.diag.constraint_name) from None
+
+
+CHANGEABLE = ("start_time", "end_time", "start_at", "end_at", "occupied_until", "party_size", "table_id",
+              "table_group_id", "is_squeeze", "internal_notes", "badges")
+
+
+def _plan_change(conn: psycopg.Connection, current: dict[str, Any], change: ChangeIn,
+                 now: dt.datetime) -> tuple[dict[str, Any], list[tuple[str, Any, Any]]]:
+    fields = change.model_fields_set
+    updates: dict[str, Any] = {}
+    audits: list[tuple[str, Any, Any]] = []
+    moves = {"time", "party_size", "table_id", "table_group_id"} & fields
+    if moves:
+        if current["status"] not in ("draft", "pending_payment", "option", "confirmed", "seated"):
+            raise SlotUnavailable(f"a {current['status']} reservation cannot be moved", reason_code="closed")
+        updates |= _replan(conn, current, change, now)
+        old_time, new_time = hhmm_of(current["start_time"]), hhmm_of(updates["start_time"])
+        if old_time != new_time:
+            audits.append(("time_change", {"time": old_time}, {"time": new_time}))
+        if current["party_size"] != updates["party_size"]:
+            audits.append(("party_size_change", {"party_size": current["party_size"]},
+                           {"party_size": updates["party_size"]}))
+        old_seat = (current["table_id"], current["table_group_id"])
+        new_seat = (updates["table_id"], updates["table_group_id"])
+        if old_seat != new_seat:
+            audits.append(("table_change", {"table_id": _s(old_seat[0]), "table_group_id": _s(old_seat[1])},
+                           {"table_id": _s(new_seat[0]), "table_group_id": _s(new_seat[1])}))
+    if "internal_notes" in fields and change.internal_notes != current["internal_notes"]:
+        updates["internal_notes"] = change.internal_notes
+        audits.append(("notes_change", {"internal_notes": current["internal_notes"]},
+                       {"internal_notes": change.internal_notes}))
+    if "badges" in fields and change.badges is not None and change.badges != current["badges"]:
+        updates["badges"] = Jsonb(change.badges)
+        audits.append(("badges_change", {"badges": current["badges"]}, {"badges": change.badges}))
+    if "badges" not in updates:
+        updates.setdefault("badges", Jsonb(current["badges"]))
+    return updates, audits
+
+
+def hhmm_of(value: dt.time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _s(value: UUID | None) -> str | None:
+    return str(value) if value else None
+
+
+def _replan(conn: psycopg.Connection, current: dict[str, Any], change: ChangeIn, now: dt.datetime) -> dict[str, Any]:
+    """Re-run the engine for the new shape, under the booking lock, without the reservation itself."""
+    from dataclasses import replace
+
+    settings = get_settings()
+    day = current["reservation_date"]
+    location_id = current["location_id"]
+    with conn.pipeline():
+        if not settings.unsafe_skip_booking_lock:
+            conn.execute(query("lock_location_day"), {"location_id": location_id, "day": day,
+                                                      "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
+        conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": day, "now": now})
+        snapshot = load_snapshot(conn, location_id, day)
+    snapshot = replace(snapshot, bookings=tuple(b for b in snapshot.bookings if b.id != current["id"]))
+    fields = change.model_fields_set
+    explicit_seat = bool({"table_id", "table_group_id"} & fields)
+    body = ReservationIn.model_construct(
+        ticket_id=current["ticket_id"], date=day,
+        time=change.time if "time" in fields and change.time else hhmm_of(current["start_time"]),
+        party_size=change.party_size if "party_size" in fields and change.party_size else current["party_size"],
+        channel=current["channel"], allow_squeeze=True, guest=None, guest_notes=None, badges=[], status=None,
+        table_id=change.table_id if explicit_seat else current["table_id"],
+        table_group_id=change.table_group_id if explicit_seat else current["table_group_id"],
+        internal_notes=None)
+    request = AvailabilityRequest(day, body.party_size, body.channel, body.ticket_id)
+    engine = AvailabilityEngine(snapshot, now)
+    found = engine.evaluate(request, body.ticket_id, body.arrival)
+    if found is None:
+        raise ValidationFailed(f"{body.time} is not an arrival time of this ticket on {day}",
+                               fields={"time": "not an arrival time of this ticket that day"})
+    _shift, slot = found
+    # The operator's table, else the current one when it still fits, else the engine's choice.
+    ticket = snapshot.tickets[body.ticket_id]
+    try:
+        slot = _seat(engine, body, ticket, slot)
+    except SlotUnavailable:
+        if explicit_seat or not (body.table_id or body.table_group_id):
+            raise
+        slot = _seat(engine, body.model_copy(update={"table_id": None, "table_group_id": None}), ticket, slot)
+    tz = zone(snapshot.location.timezone)
+    return {"start_time": body.arrival, "end_time": slot.end_at.astimezone(tz).time(), "start_at": slot.start_at,
+            "end_at": slot.end_at, "occupied_until": slot.occupied_until, "party_size": body.party_size,
+            "table_id": slot.table_id, "table_group_id": slot.table_group_id,
+            "is_squeeze": slot.slot_type == "squeeze"}

@@ -104,41 +104,43 @@ class Database:
         })
 
 
-def conninfo_from_settings() -> str:
-    """DATABASE_URL when set, else the RDS-style JSON secret named by DB_SECRET_ARN."""
+def conninfo_from_settings(worker: bool = False) -> str:
+    """DATABASE_URL when set, else the RDS-style JSON secret named by DB_SECRET_ARN.  The worker
+    (sweeps, Stripe webhook) may log in as its own role: WORKER_DATABASE_URL / WORKER_DB_SECRET_ARN."""
     from couvert.settings import get_settings
 
     settings = get_settings()
-    if settings.database_url:
-        return settings.database_url
-    if settings.db_secret_arn:
+    url = (settings.worker_database_url if worker else None) or settings.database_url
+    secret_arn = (settings.worker_db_secret_arn if worker else None) or settings.db_secret_arn
+    if url:
+        return url
+    if secret_arn:
         import boto3  # only in AWS: check_availability must not import boto3 at cold start
 
         secret = json.loads(boto3.client("secretsmanager").get_secret_value(
-            SecretId=settings.db_secret_arn)["SecretString"])
+            SecretId=secret_arn)["SecretString"])
         return psycopg.conninfo.make_conninfo(
             host=secret["host"], port=secret.get("port", 5432), dbname=secret.get("dbname", "postgres"),
             user=secret["username"], password=secret["password"], sslmode=secret.get("sslmode", "require"))
     raise RuntimeError("set DATABASE_URL, or DB_SECRET_ARN to a Secrets Manager secret")
 
 
-_database: Database | None = None
+_databases: dict[bool, Database] = {}
 
 
-def get_database() -> Database:
-    """The execution environment's Database, wired once from configuration."""
-    global _database
-    if _database is None:
+def get_database(worker: bool = False) -> Database:
+    """The execution environment's Database (the API's, or the worker's), wired once from configuration."""
+    if worker not in _databases:
         from couvert.settings import get_settings
 
         settings = get_settings()
-        _database = Database(conninfo_from_settings, settings.api_db_role, settings.worker_db_role)
-    return _database
+        _databases[worker] = Database(lambda: conninfo_from_settings(worker), settings.api_db_role,
+                                      settings.worker_db_role)
+    return _databases[worker]
 
 
 def reset_database() -> None:
-    """Drop the wired Database (tests and the dev server point it elsewhere by configuration)."""
-    global _database
-    if _database is not None:
-        _database.close()
-    _database = None
+    """Drop the wired Databases (tests and the dev server point them elsewhere by configuration)."""
+    for database in _databases.values():
+        database.close()
+    _databases.clear()

@@ -54,6 +54,22 @@ class StripePayments:
             raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
         return PaymentIntent(intent.id, intent.client_secret, intent.amount, intent.currency, intent.status)
 
+    def retrieve_payment_intent(self, payment_intent_id: str):
+        try:
+            return self._client.v1.payment_intents.retrieve(payment_intent_id)
+        except self._stripe.StripeError as error:
+            raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
+
+    def refund(self, payment_intent_id: str, amount_cents: int, idempotency_key: str) -> str:
+        """Refund part or all of a payment; returns the refund's status."""
+        try:
+            refund = self._client.v1.refunds.create(
+                params={"payment_intent": payment_intent_id, "amount": amount_cents},
+                options={"idempotency_key": idempotency_key})
+        except self._stripe.StripeError as error:
+            raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
+        return refund.status
+
     def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str) -> None:
         try:
             self._client.v1.payment_intents.cancel(payment_intent_id, options={"idempotency_key": idempotency_key})
@@ -64,22 +80,31 @@ class StripePayments:
 _payments: StripePayments | None = None
 
 
+def stripe_secrets() -> dict[str, str | None]:
+    """{"secret_key", "webhook_secret"} from the environment, or from the STRIPE_SECRET_ARN secret in AWS."""
+    from couvert.settings import get_settings
+
+    settings = get_settings()
+    found = {"secret_key": settings.stripe_secret_key, "webhook_secret": settings.stripe_webhook_secret}
+    if settings.stripe_secret_arn and not all(found.values()):
+        import boto3
+
+        secret = json.loads(boto3.client("secretsmanager").get_secret_value(
+            SecretId=settings.stripe_secret_arn)["SecretString"])
+        found = {k: found[k] or secret.get(k) for k in found}
+    return found
+
+
 def get_payments() -> StripePayments:
-    """The environment's Stripe adapter: STRIPE_SECRET_KEY, or the STRIPE_SECRET_ARN secret in AWS."""
+    """The environment's Stripe adapter, wired once."""
     global _payments
     if _payments is None:
         from couvert.settings import get_settings
 
-        settings = get_settings()
-        key = settings.stripe_secret_key
-        if not key and settings.stripe_secret_arn:
-            import boto3
-
-            secret = boto3.client("secretsmanager").get_secret_value(SecretId=settings.stripe_secret_arn)
-            key = json.loads(secret["SecretString"])["secret_key"]
+        key = stripe_secrets()["secret_key"]
         if not key:
             raise PaymentUnavailable("payments are not configured (STRIPE_SECRET_KEY)")
-        _payments = StripePayments(key, settings.stripe_api_base)
+        _payments = StripePayments(key, get_settings().stripe_api_base)
     return _payments
 
 

@@ -14,6 +14,8 @@ class Settings(BaseModel):
 
     database_url: str | None = Field(None, alias="DATABASE_URL")
     db_secret_arn: str | None = Field(None, alias="DB_SECRET_ARN")
+    worker_database_url: str | None = Field(None, alias="WORKER_DATABASE_URL")
+    worker_db_secret_arn: str | None = Field(None, alias="WORKER_DB_SECRET_ARN")
     # The role every API transaction runs as (set local role); RLS is enforced on it.
     api_db_role: str = Field("couvert_api", alias="COUVERT_API_DB_ROLE")
     worker_db_role: str = Field("couvert_worker", alias="COUVERT_WORKER_DB_ROLE")

@@ -1,0 +1,55 @@
+-- Status changes and reservation reads (lifecycle.py).  The rules live in SQL
+-- (transition_reservation_status); Python only calls it.
+
+-- name: transition
+select public.transition_reservation_status(%(id)s, %(to)s, %(reason)s, %(actor_type)s, %(actor_id)s, %(now)s)
+  as result
+
+-- name: guest_reservation_location
+select public.guest_reservation_location(%(id)s, %(token_hash)s) as location_id
+
+-- name: open_guest_location
+select set_config('couvert.guest_location_id', %(location_id)s::text, true)
+
+-- name: reconfirm
+update public.reservations
+set reconfirmed_at = coalesce(reconfirmed_at, %(now)s)
+where id = %(id)s and status = 'confirmed'
+returning location_id, (xmax = 0) as inserted
+
+-- name: reservation_status
+select status, location_id from public.reservations where id = %(id)s
+
+-- name: list_reservations
+select r.*, l.timezone, l.currency, c.first_name, c.last_name, c.email, c.phone_number
+from public.reservations r
+join public.locations l on l.id = r.location_id
+left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id
+where r.location_id = %(location_id)s
+  and r.reservation_date = %(date)s
+  and (%(status)s::text is null or r.status = %(status)s)
+order by r.start_at, r.reference
+
+-- name: shift_risk
+select s.location_id, s.shift_id, s.reservation_date, s.shift_name, s.reservation_count, s.total_covers,
+       s.avg_risk_score, s.high_risk_count, s.suggested_overbook_covers
+from public.shift_risk_summary s
+where s.location_id = %(location_id)s and s.reservation_date = %(date)s
+order by s.shift_name
+
+-- name: customer_by_id
+select id, location_id, first_name, last_name, email, phone_number, total_visits, no_show_count, cancel_count,
+       avg_spend_per_visit, first_visit_at, last_visit_at, whatsapp_opt_in, tags, preferences, notes, locale,
+       created_at
+from public.customers
+where location_id = %(location_id)s and id = %(customer_id)s
+
+-- name: customer_history
+select id, reference, reservation_date, start_time, party_size, status, channel, ticket_id
+from public.reservations
+where location_id = %(location_id)s and customer_id = %(customer_id)s
+order by start_at desc
+limit 100
+
+-- name: location_visible
+select id from public.locations where id = %(location_id)s

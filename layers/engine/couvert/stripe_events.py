@@ -1,0 +1,114 @@
+"""The Stripe webhook (lifecycle.md "Stripe").
+
+Verify the signature on the raw body; fetch the PaymentIntent again (events arrive late,
+reordered and duplicated); record the event once in webhook_events; act on the reservation's
+current state, never on assumptions.  A late payment for a hold whose table is gone is refunded in
+full through the outbox and the reservation stays cancelled: never a silent overbooking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from couvert.db import Database, RequestContext
+from couvert.errors import BadRequest, Busy
+from couvert.lifecycle import system_transition
+from couvert.payments import StripePayments
+from couvert.queries import query
+
+PAYMENT_INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled")
+
+
+def verify(raw_body: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
+    import stripe
+
+    if not secret:
+        raise BadRequest("webhook secret not configured")
+    if not signature:
+        raise BadRequest("missing Stripe-Signature header")
+    try:
+        stripe.Webhook.construct_event(raw_body, signature, secret)
+    except (stripe.SignatureVerificationError, ValueError) as error:
+        raise BadRequest(f"invalid Stripe signature: {error}") from None
+    return json.loads(raw_body)
+
+
+def handle(db: Database, payments: StripePayments | None, raw_body: bytes, signature: str | None,
+           secret: str | None, now: dt.datetime) -> dict[str, Any]:
+    event = verify(raw_body, signature, secret)
+    obj = event.get("data", {}).get("object", {}) or {}
+    intent = None
+    if event.get("type") in PAYMENT_INTENT_EVENTS and payments is not None and obj.get("id"):
+        intent = payments.retrieve_payment_intent(obj["id"])  # the current truth, not the event's copy
+    metadata = (intent.metadata.to_dict() if intent is not None else obj.get("metadata")) or {}
+    try:
+        with db.transaction(RequestContext.system()) as conn:
+            recorded = conn.execute(query("record_webhook_event"), {
+                "location_id": metadata.get("location_id"), "event_id": event.get("id"),
+                "event_type": event.get("type", ""), "payload": Jsonb(event)}).fetchone()
+            if recorded is None:
+                return {"received": True, "duplicate": True}
+            outcome = _act(conn, event, obj, intent, metadata, now)
+            conn.execute(query("webhook_event_outcome"), {"id": recorded["id"], "now": now, "outcome": outcome})
+    except psycopg.errors.LockNotAvailable:
+        raise Busy("reservation busy; Stripe will retry") from None
+    return {"received": True}
+
+
+def _act(conn: psycopg.Connection, event: dict, obj: dict, intent, metadata: dict, now: dt.datetime) -> str:
+    kind = event.get("type")
+    payment_intent_id = obj.get("payment_intent") if kind == "charge.refunded" else obj.get("id")
+    reservation = conn.execute(query("reservation_for_payment"), {
+        "reservation_id": metadata.get("reservation_id"), "payment_intent_id": payment_intent_id}).fetchone()
+    if reservation is None:
+        return "ignored: no reservation for this payment"
+    if kind == "payment_intent.succeeded":
+        return _payment_succeeded(conn, reservation, intent or obj, now)
+    if kind == "payment_intent.payment_failed":
+        return "recorded: payment failed; the hold stays until it expires"
+    if kind == "payment_intent.canceled":
+        if reservation["status"] == "pending_payment":
+            system_transition(conn, reservation["id"], "cancelled", "payment cancelled", now)
+            return "cancelled"
+        return f"ignored: reservation is {reservation['status']}"
+    if kind == "charge.refunded":
+        refunded, amount = obj.get("amount_refunded") or 0, obj.get("amount") or 0
+        status = "refunded" if amount and refunded >= amount else "partial_refund"
+        conn.execute(query("set_payment_status"), {"id": reservation["id"], "payment_status": status})
+        return status
+    return "ignored: event type not handled"
+
+
+def _get(obj, name):
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _payment_succeeded(conn: psycopg.Connection, reservation: dict, intent, now: dt.datetime) -> str:
+    if _get(intent, "status") != "succeeded":
+        return f"ignored: payment intent is {_get(intent, 'status')}"
+    amount = Decimal(_get(intent, "amount_received") or _get(intent, "amount") or 0) / 100
+    paid = {"id": reservation["id"], "amount": amount, "payment_intent_id": _get(intent, "id")}
+    status = reservation["status"]
+    if status == "pending_payment":
+        try:
+            with conn.transaction():  # savepoint: a table lost after the hold lapsed refuses the confirm
+                conn.execute(query("record_payment"), paid)
+                system_transition(conn, reservation["id"], "confirmed", "payment received", now)
+            return "confirmed"
+        except psycopg.errors.ExclusionViolation:
+            system_transition(conn, reservation["id"], "cancelled",
+                              "payment arrived after the hold expired and the table was taken", now)
+            status = "cancelled"
+    if status == "cancelled":
+        conn.execute(query("record_payment"), paid)
+        conn.execute(query("refund_in_full"), {"id": reservation["id"], "reason": "late payment"})
+        return "refunded: the reservation was already cancelled"
+    if reservation["payment_status"] != "paid":
+        conn.execute(query("record_payment"), paid)
+    return f"recorded: reservation is {status}"
