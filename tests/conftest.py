@@ -26,6 +26,7 @@ from tests.support import DEMO_CONFIG
 
 TEMPLATE_DB = "couvert_test_template"
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
+WEBHOOK_SECRET = "whsec_test_couvert"
 # Tests that pin the clock use this moment unless they set their own.
 DEFAULT_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
@@ -144,6 +145,7 @@ def stripe_env(app_env, localstripe_url, monkeypatch):
 
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_couvert")
     monkeypatch.setenv("STRIPE_API_BASE", localstripe_url)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     reload_settings()
     reset_payments()
     yield localstripe_url

@@ -95,7 +95,8 @@ create or replace function public.transition_reservation_status(
   p_reason text default null,
   p_actor_type text default 'system',
   p_actor_id uuid default null,
-  p_now timestamptz default now())
+  p_now timestamptz default now(),
+  p_expected_from text default null)
 returns jsonb
 language plpgsql as $$
 declare
@@ -113,6 +114,12 @@ begin
   -- A transition that already happened (a webhook delivered twice) is a no-op success.
   if r.status = p_new_status then
     return jsonb_build_object('changed', false, 'from', r.status, 'to', p_new_status, 'refund_cents', 0);
+  end if;
+  -- Optimistic concurrency: a host acting on what their screen showed (p_expected_from) is refused
+  -- when another host changed the reservation meanwhile, even if the new move would be allowed.
+  if p_expected_from is not null and r.status <> p_expected_from then
+    raise exception 'the reservation is % now, not %', r.status, p_expected_from
+      using errcode = 'CV409', detail = r.status;
   end if;
   select t.actor_types into allowed
   from public.reservation_status_transitions t
@@ -174,7 +181,7 @@ begin
   return jsonb_build_object('changed', true, 'from', r.status, 'to', p_new_status, 'refund_cents', refund);
 end
 $$;
-comment on function public.transition_reservation_status(uuid, text, text, text, uuid, timestamptz) is
+comment on function public.transition_reservation_status(uuid, text, text, text, uuid, timestamptz, text) is
   'The only way a reservation changes status: guarded by reservation_status_transitions, audited, with outbox events.';
 
 -- A guest proves access with the manage token; this tells which location to open the guest

@@ -178,10 +178,13 @@ class PaymentOut(BaseModel):
 
 
 class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
     to: Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
     reason: str | None = Field(None, max_length=500)
+    # The status the caller saw: when set, the move is refused (409) if someone changed it meanwhile.
+    expected_from: Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show",
+                           "cancelled"] | None = Field(None, alias="from")
 
 
 class ChangeIn(BaseModel):

@@ -89,11 +89,11 @@ def _actor_id(caller: RequestContext) -> UUID | None:
 
 
 def transition(db: Database, caller: RequestContext, reservation_id: UUID, to: str, reason: str | None,
-               now: dt.datetime, token: str | None = None) -> dict[str, Any]:
+               now: dt.datetime, token: str | None = None, expected_from: str | None = None) -> dict[str, Any]:
     with reservation_transaction(db, caller, reservation_id, token) as (conn, who):
         result = conn.execute(query("transition"), {
             "id": reservation_id, "to": to, "reason": reason, "actor_type": who.actor_type,
-            "actor_id": _actor_id(who), "now": now}).fetchone()["result"]
+            "actor_id": _actor_id(who), "now": now, "expected_from": expected_from}).fetchone()["result"]
         row = _load(conn, reservation_id)
     body: dict[str, Any] = {"reservation": reservation_json(row, for_guest=not who.is_operator)}
     if to == "cancelled":
@@ -106,8 +106,8 @@ def system_transition(conn: psycopg.Connection, reservation_id: UUID, to: str, r
     """A transition made by the system (webhook, sweeps) inside the caller's transaction."""
     with _mapped_errors():
         return conn.execute(query("transition"), {"id": reservation_id, "to": to, "reason": reason,
-                                                  "actor_type": "system", "actor_id": None,
-                                                  "now": now}).fetchone()["result"]
+                                                  "actor_type": "system", "actor_id": None, "now": now,
+                                                  "expected_from": None}).fetchone()["result"]
 
 
 def reconfirm(db: Database, caller: RequestContext, reservation_id: UUID, token: str | None,

@@ -2,8 +2,8 @@
 -- (transition_reservation_status); Python only calls it.
 
 -- name: transition
-select public.transition_reservation_status(%(id)s, %(to)s, %(reason)s, %(actor_type)s, %(actor_id)s, %(now)s)
-  as result
+select public.transition_reservation_status(%(id)s, %(to)s, %(reason)s, %(actor_type)s, %(actor_id)s, %(now)s,
+  %(expected_from)s) as result
 
 -- name: guest_reservation_location
 select public.guest_reservation_location(%(id)s, %(token_hash)s) as location_id
