@@ -31,7 +31,7 @@ insert into public.outbox_events (location_id, reservation_id, kind, payload)
 select r.location_id, r.id, 'stripe.refund',
        jsonb_build_object('payment_intent_id', r.payment_intent_id,
                           'amount_cents', round(r.payment_amount * 100)::bigint,
-                          'currency', l.currency, 'reason', %(reason)s)
+                          'currency', l.currency, 'reason', %(reason)s::text)
 from public.reservations r join public.locations l on l.id = r.location_id
 where r.id = %(id)s and r.payment_amount > 0
 

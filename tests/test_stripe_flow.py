@@ -1,0 +1,227 @@
+"""Money end to end against localstripe: deposit, signed webhooks, refunds through the dispatcher."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+import stripe
+
+from couvert.db import get_database
+from couvert.outbox import dispatch_money
+from couvert.payments import get_payments
+from couvert.settings import current_time
+from tests.booking_support import book, booking_body, ids
+from tests.conftest import WEBHOOK_SECRET
+from tests.support import call
+from tests.test_check_availability import add_member
+from tests.test_reservation_routes import op
+
+
+def pay(client, pi: str) -> None:
+    """What the guest's browser does: attach a card and confirm (localstripe takes the card by update)."""
+    client.v1.payment_intents.update(pi, params={"payment_method": "pm_card_visa"})
+    client.v1.payment_intents.confirm(pi)
+
+
+def refunds_of(client, pi: str) -> list[int]:
+    charge = client.v1.payment_intents.retrieve(pi).latest_charge
+    charge_id = charge if isinstance(charge, str) else charge.id
+    return [r.amount for r in client.v1.refunds.list().data if r.charge == charge_id]
+
+
+def signed(payload: dict, secret: str = WEBHOOK_SECRET) -> tuple[str, dict]:
+    """A body and headers signed exactly as Stripe signs them (t=..., v1=HMAC-SHA256)."""
+    body = json.dumps(payload)
+    t = int(time.time())
+    signature = hmac.new(secret.encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
+    return body, {"stripe-signature": f"t={t},v1={signature}"}
+
+
+def deliver(payload: dict, secret: str = WEBHOOK_SECRET, base64_body: bool = False):
+    body, headers = signed(payload, secret)
+    return call("transition_status", "POST", "/v1/webhooks/stripe", body=body, headers=headers,
+                base64_body=base64_body)
+
+
+def event(kind: str, obj: dict) -> dict:
+    return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": kind, "data": {"object": obj}}
+
+
+@pytest.fixture
+def deposit(stripe_env, app_env, demo_location):
+    """A Chef's Table booking for two, waiting for its 50.00 deposit."""
+    names = ids(app_env)
+    add_member(app_env, demo_location, "host-1")
+    status, body, _ = book(demo_location, booking_body(names["Chef's Table"], "19:00", 2))
+    assert status == 201
+    client = stripe.StripeClient("sk_test_couvert", base_addresses={"api": stripe_env})
+    return body, client
+
+
+def _reservation(app_env):
+    with psycopg.connect(app_env) as conn:
+        return conn.execute("select status, payment_status, payment_amount from reservations").fetchone()
+
+
+def test_a_paid_deposit_confirms_once_and_a_bad_signature_changes_nothing(deposit, app_env):
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    succeeded = event("payment_intent.succeeded", {"id": pi, "object": "payment_intent"})
+
+    status, answer, _ = deliver(succeeded, secret="whsec_wrong")
+    assert (status, answer["error"]["code"]) == (400, "bad_request")
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select count(*) from webhook_events").fetchone()[0] == 0
+    assert _reservation(app_env)[0] == "pending_payment"
+
+    assert deliver(succeeded) == (200, {"received": True}, {"Content-Type": "application/json"})
+    assert _reservation(app_env) == ("confirmed", "paid", 50)
+    status, answer, _ = deliver(succeeded)  # Stripe delivers again
+    assert status == 200 and answer["duplicate"] is True
+    with psycopg.connect(app_env) as conn:
+        confirmations = conn.execute("select count(*) from audit_log where action = 'status_change' "
+                                     "and new_value->>'status' = 'confirmed'").fetchone()[0]
+        messages = conn.execute("select count(*) from outbox_events where kind = 'message.confirmation'").fetchone()[0]
+    assert confirmations == 1 and messages == 1
+
+
+def test_a_base64_encoded_webhook_body_is_verified_on_its_raw_bytes(deposit, app_env):
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    status, _, _ = deliver(event("payment_intent.succeeded", {"id": pi}), base64_body=True)
+    assert status == 200 and _reservation(app_env)[0] == "confirmed"
+
+
+def test_an_unpaid_intent_reported_as_succeeded_is_not_believed(deposit, app_env):
+    body, _ = deposit
+    forged = event("payment_intent.succeeded", {"id": body["payment"]["payment_intent_id"], "status": "succeeded"})
+    assert deliver(forged)[0] == 200
+    assert _reservation(app_env)[0] == "pending_payment"  # localstripe says: not paid
+
+
+def test_cancel_later_and_the_dispatcher_refunds_in_localstripe(deposit, app_env):
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    deliver(event("payment_intent.succeeded", {"id": pi}))
+    rid = body["reservation"]["id"]
+    status, answer, _ = call("transition_status", "POST", f"/v1/reservations/{rid}/transitions",
+                             body={"to": "cancelled", "reason": "kitchen closed"}, headers=op("host-1"))
+    assert status == 200 and answer["refund"] == {"amount": "50.00", "currency": "EUR"}
+    assert dispatch_money(get_database(worker=True), get_payments(), current_time()) == {"done": 1, "retried": 0}
+    assert refunds_of(client, pi) == [5000]
+    assert _reservation(app_env)[1] == "refunded"
+    assert dispatch_money(get_database(worker=True), get_payments(), current_time()) == {"done": 0, "retried": 0}
+
+
+def test_the_dispatcher_run_twice_at_once_refunds_once(deposit, app_env):
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    deliver(event("payment_intent.succeeded", {"id": pi}))
+    call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
+         body={"to": "cancelled"}, headers=op("host-1"))
+    start = threading.Barrier(2)
+
+    def run(_):
+        start.wait()
+        return dispatch_money(get_database(worker=True), get_payments(), current_time())
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(run, range(2)))
+    assert sorted(r["done"] for r in results) == [0, 1]
+    assert len(refunds_of(client, pi)) == 1
+
+
+def test_a_guest_cancelling_late_gets_the_policy_refund_from_the_snapshot(deposit, app_env, set_now):
+    import datetime as dt
+
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    deliver(event("payment_intent.succeeded", {"id": pi}))
+    set_now(dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC))  # inside the 48 h window; Fine Dining refunds 0 %
+    status, answer, _ = call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
+                             body={"to": "cancelled"}, query={"token": body["manage_token"]})
+    assert status == 200 and answer["refund"]["amount"] == "0.00"
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select count(*) from outbox_events where kind = 'stripe.refund'").fetchone()[0] == 0
+
+
+def test_a_late_payment_after_the_table_was_taken_is_refunded_not_overbooked(deposit, app_env, set_now):
+    import datetime as dt
+
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    names = ids(app_env)
+    with psycopg.connect(app_env) as conn:  # only the held table exists for this party
+        held = conn.execute("select table_id from reservations").fetchone()[0]
+        conn.execute("update tables set is_active = false where id <> %s", (held,))
+    set_now(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC))  # the 15-minute hold has lapsed
+    taken = book(body["reservation"]["location_id"], booking_body(names["Chef's Table"], "19:00", 2,
+                                                                    guest={"first_name": "B", "last_name": "C",
+                                                                           "email": "b@example.com"}))
+    assert taken[0] == 201 and taken[1]["reservation"]["table_id"] == str(held)
+    pay(client, pi)
+    assert deliver(event("payment_intent.succeeded", {"id": pi}))[0] == 200
+    with psycopg.connect(app_env) as conn:
+        first = conn.execute("select status, payment_status from reservations where id = %s",
+                             (body["reservation"]["id"],)).fetchone()
+        refund = conn.execute("select payload from outbox_events where kind = 'stripe.refund'").fetchone()[0]
+        overlaps = conn.execute("""select count(*) from table_occupancies a join table_occupancies b
+            on a.table_id = b.table_id and a.reservation_id < b.reservation_id and a.occupied && b.occupied""").fetchone()[0]
+    assert first == ("cancelled", "paid") and refund["amount_cents"] == 5000 and overlaps == 0
+
+
+def test_payment_intent_canceled_cancels_a_pending_reservation(deposit, app_env):
+    body, _ = deposit
+    assert deliver(event("payment_intent.canceled", {"id": body["payment"]["payment_intent_id"],
+                                                     "status": "canceled"}))[0] == 200
+    assert _reservation(app_env)[0] == "cancelled"
+
+
+def test_charge_refunded_sets_the_payment_status(deposit, app_env):
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    deliver(event("payment_intent.succeeded", {"id": pi}))
+    partial = event("charge.refunded", {"id": "ch_1", "object": "charge", "payment_intent": pi,
+                                        "amount": 5000, "amount_refunded": 2000})
+    assert deliver(partial)[0] == 200 and _reservation(app_env)[1] == "partial_refund"
+    full = event("charge.refunded", {"id": "ch_1", "object": "charge", "payment_intent": pi,
+                                     "amount": 5000, "amount_refunded": 5000})
+    assert deliver(full)[0] == 200 and _reservation(app_env)[1] == "refunded"
+
+
+def test_payment_failed_is_recorded_and_the_hold_stays(deposit, app_env):
+    body, _ = deposit
+    assert deliver(event("payment_intent.payment_failed", {"id": body["payment"]["payment_intent_id"]}))[0] == 200
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select outcome from webhook_events").fetchone()[0].startswith("recorded")
+    assert _reservation(app_env)[0] == "pending_payment"
+
+
+def test_a_stripe_outage_retries_the_refund_later(deposit, app_env, monkeypatch):
+    from couvert.payments import StripePayments
+
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    deliver(event("payment_intent.succeeded", {"id": pi}))
+    call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
+         body={"to": "cancelled"}, headers=op("host-1"))
+    down = StripePayments("sk_test_couvert", "http://127.0.0.1:9")
+    assert dispatch_money(get_database(worker=True), down, current_time()) == {"done": 0, "retried": 1}
+    with psycopg.connect(app_env) as conn:
+        attempts, status, error = conn.execute(
+            "select attempts, status, last_error from outbox_events where kind = 'stripe.refund'").fetchone()
+    assert (attempts, status) == (1, "pending") and "payment provider" in error
+    assert dispatch_money(get_database(worker=True), get_payments(), current_time())["done"] == 0  # backing off
