@@ -150,3 +150,20 @@ def stripe_env(app_env, localstripe_url, monkeypatch):
     reset_payments()
     yield localstripe_url
     reset_payments()
+
+
+@pytest.fixture
+def deposit(stripe_env, app_env, demo_location):
+    """A guest's Chef's Table booking for two, waiting for its 50.00 deposit; a host of the location;
+    a Stripe client on localstripe."""
+    import stripe
+
+    from tests.booking_support import book, booking_body, ids
+    from tests.test_check_availability import add_member
+
+    names = ids(app_env)
+    add_member(app_env, demo_location, "host-1")
+    status, body, _ = book(demo_location, booking_body(names["Chef's Table"], "19:00", 2))
+    assert status == 201
+    client = stripe.StripeClient("sk_test_couvert", base_addresses={"api": stripe_env})
+    return body, client

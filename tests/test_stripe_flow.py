@@ -9,8 +9,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-import pytest
-import stripe
 
 from couvert.db import get_database
 from couvert.outbox import dispatch_money
@@ -19,7 +17,6 @@ from couvert.settings import current_time
 from tests.booking_support import book, booking_body, ids
 from tests.conftest import WEBHOOK_SECRET
 from tests.support import call
-from tests.test_check_availability import add_member
 from tests.test_reservation_routes import op
 
 
@@ -51,17 +48,6 @@ def deliver(payload: dict, secret: str = WEBHOOK_SECRET, base64_body: bool = Fal
 
 def event(kind: str, obj: dict) -> dict:
     return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": kind, "data": {"object": obj}}
-
-
-@pytest.fixture
-def deposit(stripe_env, app_env, demo_location):
-    """A Chef's Table booking for two, waiting for its 50.00 deposit."""
-    names = ids(app_env)
-    add_member(app_env, demo_location, "host-1")
-    status, body, _ = book(demo_location, booking_body(names["Chef's Table"], "19:00", 2))
-    assert status == 201
-    client = stripe.StripeClient("sk_test_couvert", base_addresses={"api": stripe_env})
-    return body, client
 
 
 def _reservation(app_env):

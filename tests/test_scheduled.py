@@ -1,0 +1,36 @@
+"""The scheduled function: an EventBridge invocation frees lapsed holds and dispatches refunds."""
+
+import psycopg
+
+from tests.support import FakeContext, call, load_handler
+from tests.test_reservation_routes import op
+from tests.test_stripe_flow import deliver, event, pay, refunds_of
+
+SCHEDULE_EVENT = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
+                  "account": "123456789012", "time": "2026-11-23T09:00:00Z", "region": "eu-west-1",
+                  "resources": [], "detail": {}}
+
+
+def test_a_scheduled_run_frees_lapsed_holds_and_refunds(deposit, app_env, set_now):
+
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    deliver(event("payment_intent.succeeded", {"id": pi}))
+    call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
+         body={"to": "cancelled"}, headers=op("host-1"))
+    with psycopg.connect(app_env) as conn:  # and a second, unpaid hold that has lapsed
+        conn.execute("""insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time,
+                          end_time, party_size, table_id, status, reference, start_at, end_at, occupied_until,
+                          hold_expires_at)
+                        select location_id, ticket_id, shift_id, reservation_date, '21:00', '23:00', 2,
+                               (select id from tables where name = 'P2'), 'pending_payment', 'LAPSED1',
+                               start_at + interval '2 hours', end_at + interval '2 hours',
+                               occupied_until + interval '2 hours', timestamptz '2026-11-23 08:00+00'
+                        from reservations limit 1""")
+    handler = load_handler("scheduled").lambda_handler
+    first = handler(SCHEDULE_EVENT, FakeContext())["counts"]
+    second = handler(SCHEDULE_EVENT, FakeContext())["counts"]  # delivered twice: nothing more happens
+    assert first == {"release_lapsed_holds_everywhere": 1, "money": {"done": 1, "retried": 0}}
+    assert second == {"release_lapsed_holds_everywhere": 0, "money": {"done": 0, "retried": 0}}
+    assert refunds_of(client, pi) == [5000]
