@@ -186,3 +186,14 @@ def test_guests_cannot_patch(booked):
     rid, token, _, _ = booked
     status, _, _ = res("PATCH", rid, query={"token": token}, body={"party_size": 3})
     assert status in (401, 403)
+
+
+def test_a_guest_confirms_an_option_with_the_token(app_env, demo_location):
+    names = ids(app_env)
+    add_member(app_env, demo_location, "host-9")
+    status, body, _ = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2, status="option"),
+                           user="host-9")
+    assert status == 201 and body["reservation"]["status"] == "option"
+    rid, token = body["reservation"]["id"], body["manage_token"]
+    status, answer, _ = res("POST", rid, "/transitions", query={"token": token}, body={"to": "confirmed"})
+    assert status == 200 and answer["reservation"]["status"] == "confirmed"

@@ -139,3 +139,12 @@ def test_the_api_role_cannot_bypass_rls(database_url):
     with as_role(database_url) as conn:
         row = conn.execute("select rolbypassrls, rolsuper from pg_roles where rolname = current_user").fetchone()
     assert row == {"rolbypassrls": False, "rolsuper": False}
+
+
+def test_every_table_and_view_has_a_comment(database_url):
+    with psycopg.connect(database_url) as conn:
+        missing = conn.execute("""select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                                  where n.nspname = 'public' and c.relkind in ('r', 'v')
+                                    and c.relname <> 'schema_migrations'
+                                    and obj_description(c.oid, 'pg_class') is null""").fetchall()
+    assert missing == []

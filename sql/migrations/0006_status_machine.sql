@@ -47,8 +47,9 @@ begin
                            then greatest(coalesce(c.last_visit_at, new.completed_at), new.completed_at)
                            else c.last_visit_at end,
       no_show_count = c.no_show_count + (new.status = 'no_show')::int - (old.status = 'no_show')::int,
-      cancel_count = c.cancel_count + (new.status = 'cancelled' and new.cancelled_by = 'guest')::int
-                                    - (old.status = 'cancelled' and old.cancelled_by = 'guest')::int
+      cancel_count = c.cancel_count
+                     + (new.status = 'cancelled' and new.cancelled_by is not distinct from 'guest')::int
+                     - (old.status = 'cancelled' and old.cancelled_by is not distinct from 'guest')::int
   where c.location_id = new.location_id and c.id = new.customer_id;
   return null;
 end

@@ -369,3 +369,44 @@ def _replan(conn: psycopg.Connection, current: dict[str, Any], change: ChangeIn,
             "end_at": slot.end_at, "occupied_until": slot.occupied_until, "party_size": body.party_size,
             "table_id": slot.table_id, "table_group_id": slot.table_group_id,
             "is_squeeze": slot.slot_type == "squeeze"}
+
+
+def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID,
+                      now: dt.datetime) -> tuple[UUID | None, UUID | None]:
+    """Seat an existing reservation that has no table, by the engine's choice rule (seed 7.2).
+
+    Under the booking lock, with the reservation itself left out of the snapshot; returns the
+    (table_id, table_group_id) chosen, (None, None) when nothing fits (the reservation is unchanged).
+    """
+    from dataclasses import replace
+
+    with db.transaction(caller) as conn:
+        current = conn.cursor(row_factory=dict_row).execute(
+            query("reservation_for_change"), {"id": reservation_id}).fetchone()
+        if current is None:
+            raise NotFound("reservation not found")
+        if current["table_id"] or current["table_group_id"]:
+            return current["table_id"], current["table_group_id"]
+        settings = get_settings()
+        with conn.pipeline():
+            conn.execute(query("lock_location_day"), {"location_id": current["location_id"],
+                                                      "day": current["reservation_date"],
+                                                      "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
+            snapshot = load_snapshot(conn, current["location_id"], current["reservation_date"])
+        reservation_id = current["id"]
+        itself = next((b for b in snapshot.bookings if b.id == reservation_id), None)
+        if itself is None:  # not holding capacity (cancelled, lapsed): nothing to seat
+            return None, None
+        snapshot = replace(snapshot, bookings=tuple(b for b in snapshot.bookings if b.id != reservation_id))
+        online = current["channel"] in ("widget", "google", "third_party")
+        table_id, group_id = AvailabilityEngine(snapshot, now).choose_table(itself, online)
+        if table_id or group_id:
+            conn.execute(query("assign_table"), {"id": reservation_id, "table_id": table_id,
+                                                 "table_group_id": group_id})
+            performed_by, actor = _audit_actor(caller)
+            conn.execute(query("insert_audit"), {
+                "location_id": current["location_id"], "entity_type": "reservation", "entity_id": reservation_id,
+                "action": "table_change", "old_value": Jsonb({"table_id": None, "table_group_id": None}),
+                "new_value": Jsonb({"table_id": _s(table_id), "table_group_id": _s(group_id), "auto": True}),
+                "performed_by": performed_by, "performed_by_type": actor})
+        return table_id, group_id

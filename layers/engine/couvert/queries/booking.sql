@@ -96,3 +96,7 @@ set start_time = %(start_time)s, end_time = %(end_time)s, start_at = %(start_at)
     table_group_id = %(table_group_id)s, is_squeeze = %(is_squeeze)s, internal_notes = %(internal_notes)s,
     badges = %(badges)s
 where id = %(id)s
+
+-- name: assign_table
+update public.reservations set table_id = %(table_id)s, table_group_id = %(table_group_id)s
+where id = %(id)s and table_id is null and table_group_id is null

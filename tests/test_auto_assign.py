@@ -1,0 +1,28 @@
+"""auto_assign_table: an unassigned (overbooked) reservation gets the table the engine would choose."""
+
+import psycopg
+
+from couvert.booking import auto_assign_table
+from couvert.db import RequestContext, get_database
+from couvert.settings import current_time
+from tests.booking_support import book, booking_body, ids
+
+
+def test_an_overbooked_reservation_is_seated_once_a_table_frees(app_env, demo_location):
+    names = ids(app_env)
+    with psycopg.connect(app_env) as conn:
+        conn.execute("update tables set is_active = false where name not in ('R1', 'R2')")
+        conn.execute("update shift_tickets set overbooking_covers = 2, pacing_covers_limit = null")
+    first = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2))[1]["reservation"]
+    second = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2))[1]["reservation"]
+    overbooked = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2))[1]["reservation"]
+    assert overbooked["table_id"] is None and {first["table_id"], second["table_id"]} == {
+        names["table:R1"], names["table:R2"]}
+    system = RequestContext.system()
+    assert auto_assign_table(get_database(worker=True), system, overbooked["id"], current_time()) == (None, None)
+    with psycopg.connect(app_env) as conn:
+        conn.execute("update reservations set status = 'cancelled' where id = %s", (second["id"],))
+    table_id, group_id = auto_assign_table(get_database(worker=True), system, overbooked["id"], current_time())
+    assert (str(table_id), group_id) == (second["table_id"], None)
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select count(*) from audit_log where action = 'table_change'").fetchone()[0] == 1
