@@ -2,9 +2,8 @@
 
 import psycopg
 
-from tests.support import FakeContext, call, load_handler
-from tests.test_reservation_routes import op
-from tests.test_stripe_flow import deliver, event, pay, refunds_of
+from tests.support import FakeContext, load_handler
+from tests.test_stripe_flow import paid_then_cancelled_by_the_host, refunds_of
 
 SCHEDULE_EVENT = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
                   "account": "123456789012", "time": "2026-11-23T09:00:00Z", "region": "eu-west-1",
@@ -13,12 +12,8 @@ SCHEDULE_EVENT = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", 
 
 def test_a_scheduled_run_frees_lapsed_holds_and_refunds(deposit, app_env, set_now):
 
-    body, client = deposit
-    pi = body["payment"]["payment_intent_id"]
-    pay(client, pi)
-    deliver(event("payment_intent.succeeded", {"id": pi}))
-    call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
-         body={"to": "cancelled"}, headers=op("host-1"))
+    _, client = deposit
+    pi = paid_then_cancelled_by_the_host(deposit)
     with psycopg.connect(app_env) as conn:  # and a second, unpaid hold that has lapsed
         conn.execute("""insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time,
                           end_time, party_size, table_id, status, reference, start_at, end_at, occupied_until,

@@ -32,6 +32,18 @@ def refunds_of(client, pi: str) -> list[int]:
     return [r.amount for r in client.v1.refunds.list().data if r.charge == charge_id]
 
 
+def paid_then_cancelled_by_the_host(deposit) -> str:
+    """The deposit is paid (signed webhook), then the host cancels: a full refund waits in the outbox."""
+    body, client = deposit
+    pi = body["payment"]["payment_intent_id"]
+    pay(client, pi)
+    deliver(event("payment_intent.succeeded", {"id": pi}))
+    status, _, _ = call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
+                        body={"to": "cancelled"}, headers=op("host-1"))
+    assert status == 200
+    return pi
+
+
 def signed(payload: dict, secret: str = WEBHOOK_SECRET) -> tuple[str, dict]:
     """A body and headers signed exactly as Stripe signs them (t=..., v1=HMAC-SHA256)."""
     body = json.dumps(payload)
@@ -109,12 +121,8 @@ def test_cancel_later_and_the_dispatcher_refunds_in_localstripe(deposit, app_env
 
 
 def test_the_dispatcher_run_twice_at_once_refunds_once(deposit, app_env):
-    body, client = deposit
-    pi = body["payment"]["payment_intent_id"]
-    pay(client, pi)
-    deliver(event("payment_intent.succeeded", {"id": pi}))
-    call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
-         body={"to": "cancelled"}, headers=op("host-1"))
+    _, client = deposit
+    pi = paid_then_cancelled_by_the_host(deposit)
     start = threading.Barrier(2)
 
     def run(_):
@@ -198,12 +206,7 @@ def test_payment_failed_is_recorded_and_the_hold_stays(deposit, app_env):
 def test_a_stripe_outage_retries_the_refund_later(deposit, app_env, monkeypatch):
     from couvert.payments import StripePayments
 
-    body, client = deposit
-    pi = body["payment"]["payment_intent_id"]
-    pay(client, pi)
-    deliver(event("payment_intent.succeeded", {"id": pi}))
-    call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
-         body={"to": "cancelled"}, headers=op("host-1"))
+    paid_then_cancelled_by_the_host(deposit)
     down = StripePayments("sk_test_couvert", "http://127.0.0.1:9")
     assert dispatch_money(get_database(worker=True), down, current_time()) == {"done": 0, "retried": 1}
     with psycopg.connect(app_env) as conn:

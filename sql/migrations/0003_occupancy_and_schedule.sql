@@ -40,22 +40,24 @@ create trigger reservations_sync_table_occupancy
 create or replace function public.release_lapsed_holds(
   p_location_id uuid, p_from timestamptz, p_to timestamptz, p_now timestamptz default now())
 returns int
-language sql as $$
-  with released as (
-    delete from public.table_occupancies o
-    using public.reservations r
-    where o.location_id = p_location_id
-      and r.location_id = p_location_id
-      and o.reservation_id = r.id
-      and o.occupied && tstzrange(p_from, p_to, '[)')
-      and ((r.status in ('draft', 'pending_payment') and r.hold_expires_at <= p_now)
-           or (r.status = 'option' and r.option_expires_at <= p_now))
-    returning 1
-  )
-  select count(*)::int from released
+language plpgsql as $$
+declare released int;
+begin
+  delete from public.table_occupancies o
+  using public.reservations r
+  where o.location_id = p_location_id
+    and r.location_id = p_location_id
+    and o.reservation_id = r.id
+    and o.occupied && tstzrange(p_from, p_to, '[)')
+    and ((r.status in ('draft', 'pending_payment') and r.hold_expires_at <= p_now)
+         or (r.status = 'option' and r.option_expires_at <= p_now));
+  get diagnostics released = row_count;
+  return released;
+end
 $$;
 
--- engine.md section 1.  A shift-specific exception beats a location-wide one; a closed shift is
+-- engine.md section 1 (PL/pgSQL, so its plan is cached per session: the API runs without prepared
+-- statements, for RDS Proxy).  A shift-specific exception beats a location-wide one; a closed shift is
 -- still listed (closed = true) so the widget can say why; a special day makes a shift run even
 -- on a weekday it normally doesn't.
 create or replace function public.get_effective_shift_schedule(p_location_id uuid, p_date date)
@@ -63,7 +65,9 @@ returns table (
   shift_id uuid, name text, short_name text, start_time time, end_time time,
   arrival_interval_minutes int, color text, sort_order int,
   closed boolean, label text, exception_type text)
-language sql stable as $$
+language plpgsql stable as $$
+begin
+  return query
   select s.id, s.name, s.short_name,
          case when e.exception_type in ('modified', 'special')
               then coalesce(e.override_start_time, s.start_time) else s.start_time end,
@@ -85,7 +89,8 @@ language sql stable as $$
   where s.location_id = p_location_id
     and s.is_active
     and (extract(isodow from p_date)::int = any (s.days_of_week) or e.exception_type = 'special')
-  order by s.sort_order, s.start_time, s.name
+  order by s.sort_order, s.start_time, s.name;
+end
 $$;
 comment on function public.get_effective_shift_schedule(uuid, date) is
   'The shifts that run (or are closed by an exception) at a location on a date, with exception times applied.';

@@ -28,7 +28,7 @@ from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import zone
-from couvert.engine.model import Policy, SlotResult, Ticket
+from couvert.engine.model import Policy, SlotResult, Snapshot, Ticket
 from couvert.errors import Busy, Forbidden, IdempotencyConflict, NotFound, SlotUnavailable, ValidationFailed
 from couvert.payments import StripePayments, to_cents
 from couvert.queries import query
@@ -120,18 +120,23 @@ def _claim_key(conn: psycopg.Connection, location_id: UUID, key: str, digest: st
     return BookingResult(record["status_code"], record["response"], replayed=True)
 
 
-def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: ReservationIn,
-          now: dt.datetime, payments: StripePayments | None) -> BookingResult:
+def locked_snapshot(conn: psycopg.Connection, location_id: UUID, day: dt.date, now: dt.datetime) -> Snapshot:
+    """Take the (location, date) booking lock, free lapsed holds and load the day's snapshot, in one
+    round trip.  The statements run in order, so everything after the lock is read under it."""
     settings = get_settings()
-    # One round trip: the lock, freeing lapsed holds, the settings and the whole snapshot.  The
-    # statements run in order, so everything after the lock is read under it.
     with conn.pipeline():
         if not settings.unsafe_skip_booking_lock:
-            conn.execute(query("lock_location_day"), {"location_id": location_id, "day": body.date,
+            conn.execute(query("lock_location_day"), {"location_id": location_id, "day": day,
                                                       "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
-        conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": body.date, "now": now})
+        conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": day, "now": now})
+        return load_snapshot(conn, location_id, day)
+
+
+def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: ReservationIn,
+          now: dt.datetime, payments: StripePayments | None) -> BookingResult:
+    with conn.pipeline():  # the location's settings travel in the same round trip
         settings_cursor = conn.execute(query("booking_settings"), {"location_id": location_id})
-        snapshot = load_snapshot(conn, location_id, body.date)
+        snapshot = locked_snapshot(conn, location_id, body.date, now)
     booking_settings = settings_cursor.fetchone()
     request = AvailabilityRequest(body.date, body.party_size, body.channel, body.ticket_id)
     validate_party(snapshot, request)
@@ -329,15 +334,8 @@ def _replan(conn: psycopg.Connection, current: dict[str, Any], change: ChangeIn,
     """Re-run the engine for the new shape, under the booking lock, without the reservation itself."""
     from dataclasses import replace
 
-    settings = get_settings()
     day = current["reservation_date"]
-    location_id = current["location_id"]
-    with conn.pipeline():
-        if not settings.unsafe_skip_booking_lock:
-            conn.execute(query("lock_location_day"), {"location_id": location_id, "day": day,
-                                                      "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
-        conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": day, "now": now})
-        snapshot = load_snapshot(conn, location_id, day)
+    snapshot = locked_snapshot(conn, current["location_id"], day, now)
     snapshot = replace(snapshot, bookings=tuple(b for b in snapshot.bookings if b.id != current["id"]))
     fields = change.model_fields_set
     explicit_seat = bool({"table_id", "table_group_id"} & fields)
@@ -387,12 +385,7 @@ def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID
             raise NotFound("reservation not found")
         if current["table_id"] or current["table_group_id"]:
             return current["table_id"], current["table_group_id"]
-        settings = get_settings()
-        with conn.pipeline():
-            conn.execute(query("lock_location_day"), {"location_id": current["location_id"],
-                                                      "day": current["reservation_date"],
-                                                      "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
-            snapshot = load_snapshot(conn, current["location_id"], current["reservation_date"])
+        snapshot = locked_snapshot(conn, current["location_id"], current["reservation_date"], now)
         reservation_id = current["id"]
         itself = next((b for b in snapshot.bookings if b.id == reservation_id), None)
         if itself is None:  # not holding capacity (cancelled, lapsed): nothing to seat
