@@ -236,3 +236,23 @@ def test_availability_and_booking_agree(app_env, demo):
             assert status == 201, (slot, body)
         else:
             assert status == 409 and body["error"]["details"]["reason_code"] == now["reason_code"]
+
+
+def test_an_unknown_location_with_an_idempotency_key_is_404(app_env, demo):
+    import uuid
+
+    _, names = demo
+    status, body, _ = book(uuid.uuid4(), booking_body(names["Regular Dinner"]), key="k")
+    assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+def test_a_body_that_is_not_json_content_is_400(app_env, demo):
+    from tests.support import call
+
+    location, _ = demo
+    status, body, _ = call("create_reservation", "POST", f"/v1/locations/{location}/reservations",
+                           body="{}", headers={"content-type": "text/plain"})
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+    status, body, _ = call("create_reservation", "POST", f"/v1/locations/{location}/reservations",
+                           body="{}", headers={"content-type": "multipart/form-data"})
+    assert (status, body["error"]["code"]) == (400, "bad_request")

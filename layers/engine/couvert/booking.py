@@ -108,6 +108,9 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
     except psycopg.errors.InsufficientPrivilege:
         # Row-level security refused a write: the caller has no rights at this location.
         raise Forbidden("not allowed at this location") from None
+    except psycopg.errors.ForeignKeyViolation:
+        # The Idempotency-Key row is the first write and names the location: it does not exist.
+        raise NotFound("location not found", location_id=str(location_id)) from None
 
 
 def _claim_key(conn: psycopg.Connection, location_id: UUID, key: str, digest: str) -> BookingResult | None:

@@ -93,7 +93,11 @@ def read_routes(template: Path = ROOT / "template.yaml") -> list[Route]:
 
 def build_event(method: str, route: Route, path: str, query: str, headers: dict[str, str], body: bytes,
                 path_params: dict[str, str]) -> dict[str, Any]:
-    is_text = not body or headers.get("content-type", "").startswith(("application/json", "text/"))
+    try:  # API Gateway passes text bodies as they are and anything else base64-encoded
+        text = body.decode("utf-8") if body else None
+    except UnicodeDecodeError:
+        text = None
+    is_text = not body or text is not None
     return {
         "version": "2.0",
         "routeKey": f"{method} {route.path}",
@@ -108,7 +112,7 @@ def build_event(method: str, route: Route, path: str, query: str, headers: dict[
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
                      "userAgent": headers.get("user-agent", "")},
         },
-        "body": (body.decode() if is_text else base64.b64encode(body).decode()) if body else None,
+        "body": (text if is_text else base64.b64encode(body).decode()) if body else None,
         "isBase64Encoded": not is_text,
     }
 
@@ -161,7 +165,10 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
             error = {"error": {"code": "not_found", "message": "no such route", "details": {}}}
             return self._send(404, json.dumps(error).encode(), "application/json")
 
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
+        def __getattr__(self, name):  # any method (TRACE, QUERY, ...) is routed; unknown ones get 404
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
 
     return Handler
 

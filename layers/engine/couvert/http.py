@@ -56,8 +56,23 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
+class JsonApiResolver(APIGatewayHttpResolver):
+    """Every body this API takes is JSON: anything else is refused before parsing (a form or
+    multipart body would otherwise reach the body parsers and fail as a server error)."""
+
+    def resolve(self, event, context):
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if event.get("body") and content_type not in ("application/json", ""):
+            body = {"error": {"code": "bad_request", "message": "send the body as application/json",
+                              "details": {"content_type": content_type}}}
+            return {"statusCode": 400, "headers": {"Content-Type": "application/json"},
+                    "body": json.dumps(body), "isBase64Encoded": False}
+        return super().resolve(event, context)
+
+
 def create_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+    app = JsonApiResolver(enable_validation=True, response_validation_error_http_code=500)
 
     @app.exception_handler(CouvertError)
     def _domain_error(error: CouvertError) -> Response:
@@ -72,6 +87,10 @@ def create_app() -> APIGatewayHttpResolver:
         for e in error.errors():
             fields.setdefault(_field_name(tuple(e.get("loc", ()))), e.get("msg", "invalid"))
         return error_response(422, "validation_error", "the request is not valid", {"fields": fields})
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_error: Exception) -> Response:  # a base64 body that is not UTF-8 text
+        return error_response(400, "bad_request", "the body is not UTF-8 JSON")
 
     @app.not_found
     def _not_found(_error: Exception) -> Response:

@@ -59,7 +59,9 @@ def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     date_to = date_to or date_from
     params = {"location_id": location_id, "date_from": date_from, "date_to": date_to}
     with conn.pipeline():
-        cursors = {name: conn.cursor(row_factory=dict_row).execute(query(name), params) for name in _KINDS}
+        # Binary results: timestamps and uuids decode faster than from text (hundreds of bookings).
+        cursors = {name: conn.cursor(row_factory=dict_row, binary=True).execute(query(name), params)
+                   for name in _KINDS}
     location_row = cursors["snapshot_location"].fetchone()
     if location_row is None:
         raise NotFound("location not found", location_id=str(location_id))

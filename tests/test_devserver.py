@@ -1,0 +1,58 @@
+"""The development server: routes read from template.yaml, served through the real handlers."""
+
+import json
+import threading
+import urllib.request
+from http.server import ThreadingHTTPServer
+from urllib.error import HTTPError
+
+import pytest
+
+from couvert.devserver import make_handler, read_routes
+
+
+def test_every_http_route_of_the_template_is_served():
+    routes = {(r.method, r.path) for r in read_routes()}
+    assert ("GET", "/v1/locations/{location_id}/availability") in routes
+    assert ("POST", "/v1/webhooks/stripe") in routes
+    assert len(routes) == 14
+    calendar = next(r for r in read_routes() if r.path.endswith("/calendar"))
+    assert calendar.match("GET", "/v1/locations/abc/availability/calendar") == {"location_id": "abc"}
+    assert calendar.match("POST", "/v1/locations/abc/availability/calendar") is None
+
+
+@pytest.fixture
+def server(app_env, demo_location):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(read_routes(), {"location_id": str(demo_location)}))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", demo_location
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _get(url, method="GET", data=None, headers=None):
+    request = urllib.request.Request(url, method=method, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except HTTPError as error:
+        return error.code, error.read()
+
+
+def test_health_and_availability_over_http(server):
+    base, location = server
+    status, body = _get(f"{base}/health")
+    assert status == 200 and json.loads(body)["location_id"] == str(location)
+    status, body = _get(f"{base}/v1/locations/{location}/availability?date=2026-12-24&party_size=2")
+    assert status == 200 and json.loads(body)["tickets"][0]["shifts"]
+
+
+def test_odd_requests_get_clear_errors_not_crashes(server):
+    base, location = server
+    assert _get(f"{base}/v1/nowhere")[0] == 404
+    assert _get(f"{base}/v1/locations/{location}/availability", method="TRACE")[0] == 404
+    assert _get(f"{base}/v1/locations/{location}/availability", method="QUERY")[0] == 404
+    status, body = _get(f"{base}/v1/locations/{location}/reservations", method="POST", data=b"\xff\xfe",
+                        headers={"Content-Type": "application/json"})
+    assert status in (400, 422) and json.loads(body)["error"]["code"] in ("bad_request", "validation_error")
