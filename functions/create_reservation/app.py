@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from couvert import booking
-from couvert.api_models import ReservationIn
+from couvert import booking, waitlist
+from couvert.api_models import ReservationIn, WaitlistIn
 from couvert.auth import caller_from_event
 from couvert.db import get_database
-from couvert.errors import NotImplementedYet
+from couvert.errors import Unauthorized
 from couvert.http import create_app, logger, metrics, tracer
 from couvert.settings import current_time
 
@@ -35,14 +36,19 @@ def create_reservation(location_id: UUID, body: Annotated[ReservationIn, Body()]
                     headers={"Idempotent-Replayed": "true"} if result.replayed else None)
 
 
-@app.post("/v1/locations/<location_id>/waitlist")
-def join_waitlist(location_id: UUID) -> dict[str, Any]:
-    raise NotImplementedYet("the waitlist is not built yet")
+@app.post("/v1/locations/<location_id>/waitlist", response_description="the waitlist entry (201)")
+def join_waitlist(location_id: UUID, body: Annotated[WaitlistIn, Body()]):
+    caller = caller_from_event(app.current_event.raw_event, location_id)
+    entry = waitlist.join(get_database(), caller, location_id, body, current_time())
+    return Response(201, "application/json", json.dumps(entry))
 
 
 @app.get("/v1/locations/<location_id>/waitlist")
-def list_waitlist(location_id: UUID) -> dict[str, Any]:
-    raise NotImplementedYet("the waitlist is not built yet")
+def list_waitlist(location_id: UUID, date: Annotated[dt.date, Query()]) -> dict[str, Any]:
+    caller = caller_from_event(app.current_event.raw_event, location_id)
+    if not caller.is_operator:
+        raise Unauthorized("an operator token is required")
+    return waitlist.list_entries(get_database(), caller, location_id, date)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

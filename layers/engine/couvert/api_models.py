@@ -204,3 +204,20 @@ class ChangeIn(BaseModel):
         if self.table_id and self.table_group_id:
             raise ValueError("give table_id or table_group_id, not both")
         return self
+
+
+class WaitlistIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    date: dt.date
+    time_from: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    time_to: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    party_size: int = Field(ge=1, le=500)
+    ticket_id: UUID | None = None
+    guest: GuestIn
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.time_to <= self.time_from:
+            raise ValueError("time_to must be after time_from")
+        return self

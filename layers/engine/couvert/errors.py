@@ -67,8 +67,3 @@ class ConfigError(CouvertError):
 
     code, status = "validation_error", 422
 
-
-class NotImplementedYet(CouvertError):
-    """A route declared in the contract whose behaviour has not been built yet."""
-
-    code, status = "not_implemented", 501

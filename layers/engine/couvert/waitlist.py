@@ -1,0 +1,61 @@
+"""The waitlist (seed 001): guests wait for a date, a time range and a party size.
+
+An entry expires at the end of its desired range.  Offering freed capacity to waiting guests
+(outbox messages) arrives with the sweeps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+from couvert.api_models import WaitlistIn, hhmm
+from couvert.db import Database, RequestContext
+from couvert.engine.clock import wall_instant, zone
+from couvert.errors import NotFound, ValidationFailed
+from couvert.queries import query
+
+
+def _entry_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(row["id"]), "location_id": str(row["location_id"]), "customer_id": str(row["customer_id"]),
+            "ticket_id": str(row["ticket_id"]) if row["ticket_id"] else None,
+            "date": row["desired_date"].isoformat(), "time_from": hhmm(row["time_from"]),
+            "time_to": hhmm(row["time_to"]), "party_size": row["party_size"], "status": row["status"],
+            "expires_at": row["expires_at"].isoformat(), "created_at": row["created_at"].isoformat()}
+
+
+def join(db: Database, caller: RequestContext, location_id: UUID, body: WaitlistIn,
+         now: dt.datetime) -> dict[str, Any]:
+    try:
+        with db.transaction(caller) as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            location = cur.execute(query("snapshot_location"), {"location_id": location_id}).fetchone()
+            if location is None:
+                raise NotFound("location not found", location_id=str(location_id))
+            expires_at = wall_instant(body.date, dt.time.fromisoformat(body.time_to), zone(location["timezone"]))
+            if expires_at <= now:
+                raise ValidationFailed("that time has passed", fields={"time_to": "must be in the future"})
+            customer_id = cur.execute(query("upsert_customer"), {
+                "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
+                "email": body.guest.email, "phone_number": body.guest.phone,
+                "locale": body.guest.locale}).fetchone()["id"]
+            row = cur.execute(query("insert_waitlist_entry"), {
+                "location_id": location_id, "customer_id": customer_id, "ticket_id": body.ticket_id,
+                "desired_date": body.date, "time_from": body.time_from, "time_to": body.time_to,
+                "party_size": body.party_size, "expires_at": expires_at}).fetchone()
+    except psycopg.errors.ForeignKeyViolation:
+        raise NotFound("ticket not found", ticket_id=str(body.ticket_id)) from None
+    return {"entry": _entry_json(row)}
+
+
+def list_entries(db: Database, caller: RequestContext, location_id: UUID, date: dt.date) -> dict[str, Any]:
+    with db.transaction(caller) as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        if cur.execute(query("location_visible"), {"location_id": location_id}).fetchone() is None:
+            raise NotFound("location not found")
+        rows = cur.execute(query("waitlist_for_date"), {"location_id": location_id, "date": date}).fetchall()
+    return {"entries": [_entry_json(r) for r in rows]}
