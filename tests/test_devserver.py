@@ -56,3 +56,19 @@ def test_odd_requests_get_clear_errors_not_crashes(server):
     status, body = _get(f"{base}/v1/locations/{location}/reservations", method="POST", data=b"\xff\xfe",
                         headers={"Content-Type": "application/json"})
     assert status in (400, 422) and json.loads(body)["error"]["code"] in ("bad_request", "validation_error")
+
+
+@pytest.mark.slow
+def test_fuzzing_the_openapi_document_finds_no_server_errors(server):
+    """schemathesis generates valid and invalid requests from /openapi.json: none may get a 5xx."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    base, _ = server
+    st = shutil.which("st") or str(Path(sys.executable).with_name("st"))
+    result = subprocess.run([st, "run", f"{base}/openapi.json", "--checks", "not_a_server_error",
+                             "--max-examples", "15", "--workers", "2", "--seed", "7"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
