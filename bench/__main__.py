@@ -94,6 +94,8 @@ TARGETS = {
     "B2_floor_ms": ("B2 floor: snapshot queries alone (p50)", ""),
     "B2_ratio_to_floor": ("B2 handler / floor", "<= 3x"),
     "B3_calendar_31_days_ms": ("B3 31-day calendar through the handler (p50)", "<= 150 ms"),
+    "B4_bookings": ("B4 32 clients booking one day: bookings made", "report"),
+    "B4_requests": ("B4 requests answered (201 + 409 + 503)", "report"),
     "B4_bookings_per_second": ("B4 32 clients booking one day: bookings/s", "report"),
     "B4_violations": ("B4 overlaps + limit violations + 500s", "0"),
     "B5_booking_tps": ("B5 booking throughput, 8 clients (TPS)", ""),

@@ -25,6 +25,9 @@ NOW = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
 
 
 def _client_env(url: str) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     if mp.current_process().name != "MainProcess":  # pool workers: keep the metrics lines off the terminal
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)

@@ -72,3 +72,11 @@ def test_fuzzing_the_openapi_document_finds_no_server_errors(server):
                              "--max-examples", "15", "--workers", "2", "--seed", "7"],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_the_guest_widget_and_the_operator_page_are_served(server):
+    base, _ = server
+    status, body = _get(f"{base}/")
+    assert status == 200 and b"Book a table" in body and b"/availability?date=" in body
+    status, body = _get(f"{base}/operator")
+    assert status == 200 and b"/transitions" in body
