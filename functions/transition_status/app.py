@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import booking, lifecycle, stripe_events
-from couvert.api_models import ChangeIn, TransitionIn
+from couvert.api_models import ChangeIn, Status, TransitionIn
 from couvert.auth import caller_from_event
 from couvert.db import get_database
 from couvert.http import create_app, logger, metrics, tracer
@@ -21,8 +21,6 @@ from couvert.settings import current_time
 app = create_app()
 
 Token = Annotated[str | None, Query(max_length=200, description="the guest's manage token")]
-StatusFilter = Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show",
-                       "cancelled"]
 
 
 def _caller():
@@ -67,7 +65,7 @@ def stripe_webhook() -> dict[str, Any]:
 
 @app.get("/v1/locations/<location_id>/reservations")
 def list_reservations(location_id: UUID, date: Annotated[dt.date, Query()],
-                      status: Annotated[StatusFilter | None, Query()] = None) -> dict[str, Any]:
+                      status: Annotated[Status | None, Query()] = None) -> dict[str, Any]:
     return lifecycle.list_reservations(get_database(), _operator(), location_id, date, status)
 
 

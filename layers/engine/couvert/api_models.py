@@ -14,6 +14,8 @@ from couvert.availability_service import DayAvailability
 from couvert.engine import CalendarDay
 from couvert.engine.model import Location, Policy
 
+Status = Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
+
 
 def hhmm(value: dt.time | None) -> str | None:
     return value.strftime("%H:%M") if value is not None else None
@@ -180,11 +182,10 @@ class PaymentOut(BaseModel):
 class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
-    to: Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
+    to: Status
     reason: str | None = Field(None, max_length=500)
     # The status the caller saw: when set, the move is refused (409) if someone changed it meanwhile.
-    expected_from: Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show",
-                           "cancelled"] | None = Field(None, alias="from")
+    expected_from: Status | None = Field(None, alias="from")
 
 
 class ChangeIn(BaseModel):

@@ -23,7 +23,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from couvert.api_models import ChangeIn, PaymentOut, ReservationIn, money
+from couvert.api_models import ChangeIn, PaymentOut, ReservationIn, hhmm, money
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
@@ -302,7 +302,7 @@ def _plan_change(conn: psycopg.Connection, current: dict[str, Any], change: Chan
         if current["status"] not in ("draft", "pending_payment", "option", "confirmed", "seated"):
             raise SlotUnavailable(f"a {current['status']} reservation cannot be moved", reason_code="closed")
         updates |= _replan(conn, current, change, now)
-        old_time, new_time = hhmm_of(current["start_time"]), hhmm_of(updates["start_time"])
+        old_time, new_time = hhmm(current["start_time"]), hhmm(updates["start_time"])
         if old_time != new_time:
             audits.append(("time_change", {"time": old_time}, {"time": new_time}))
         if current["party_size"] != updates["party_size"]:
@@ -325,10 +325,6 @@ def _plan_change(conn: psycopg.Connection, current: dict[str, Any], change: Chan
     return updates, audits
 
 
-def hhmm_of(value: dt.time) -> str:
-    return value.strftime("%H:%M")
-
-
 def _s(value: UUID | None) -> str | None:
     return str(value) if value else None
 
@@ -344,7 +340,7 @@ def _replan(conn: psycopg.Connection, current: dict[str, Any], change: ChangeIn,
     explicit_seat = bool({"table_id", "table_group_id"} & fields)
     body = ReservationIn.model_construct(
         ticket_id=current["ticket_id"], date=day,
-        time=change.time if "time" in fields and change.time else hhmm_of(current["start_time"]),
+        time=change.time if "time" in fields and change.time else hhmm(current["start_time"]),
         party_size=change.party_size if "party_size" in fields and change.party_size else current["party_size"],
         channel=current["channel"], allow_squeeze=True, guest=None, guest_notes=None, badges=[], status=None,
         table_id=change.table_id if explicit_seat else current["table_id"],

@@ -58,10 +58,6 @@ class Busy(CouvertError):
     retry_after_seconds = 1
 
 
-class RateLimited(CouvertError):
-    code, status = "rate_limited", 429
-
-
 class ConfigError(CouvertError):
     """A location configuration file was refused; the message names the entry."""
 

@@ -23,8 +23,6 @@ from couvert.errors import Busy, InvalidTransition, NotFound
 from couvert.queries import query
 from couvert.reservations import reservation_json
 
-STATUSES = ("draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled")
-
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

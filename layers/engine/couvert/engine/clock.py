@@ -36,13 +36,3 @@ def wall_instant(day: dt.date, wall: dt.time, tz: ZoneInfo) -> dt.datetime:
 def local_date(instant: dt.datetime, tz: ZoneInfo) -> dt.date:
     return instant.astimezone(tz).date()
 
-
-def local_time(instant: dt.datetime, tz: ZoneInfo) -> dt.time:
-    return instant.astimezone(tz).time().replace(tzinfo=None)
-
-
-def day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a local calendar day as instants."""
-    start = dt.datetime.combine(day, dt.time()).replace(tzinfo=tz).astimezone(UTC)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).replace(tzinfo=tz).astimezone(UTC)
-    return start, end
