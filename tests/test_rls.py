@@ -127,3 +127,15 @@ def test_identity_set_in_one_transaction_is_gone_in_the_next(database_url, two_l
         conn.commit()
         conn.execute("set local role couvert_api")
         assert conn.execute("select count(*) from locations").fetchone()[0] == 0
+
+
+def test_request_transactions_run_as_the_api_role_even_on_a_superuser_url(app_env, demo_location):
+    from couvert.db import RequestContext, get_database
+
+    with get_database().transaction(RequestContext.guest(demo_location)) as conn:
+        row = conn.execute("select current_user as role, current_setting('couvert.guest_location_id') as loc").fetchone()
+    assert row == {"role": "couvert_api", "loc": str(demo_location)}
+    with get_database(worker=True).transaction(RequestContext.system()) as conn:
+        assert conn.execute("select current_user as role").fetchone()["role"] == "couvert_worker"
+    with psycopg.connect(app_env) as conn:  # the URL itself names a superuser
+        assert conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0] is True
