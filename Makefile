@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint bench openapi clean
+.PHONY: dev dev-stop test lint bench openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 ## Run everything locally: PostgreSQL under .local/, migrations, demo location, HTTP server on :8000
 dev: $(STAMP)
 	$(BIN)/couvert dev
+
+## Stop the local PostgreSQL that `make dev` leaves running under .local/ (it is reused next time)
+dev-stop: $(STAMP)
+	$(BIN)/python -c "from couvert.pgcluster import LocalCluster; LocalCluster('.local/pg', throwaway=False).stop()"
 
 ## Lint, then the whole test suite against a throwaway PostgreSQL (or $$DATABASE_URL)
 test: $(STAMP) lint

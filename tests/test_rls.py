@@ -139,3 +139,12 @@ def test_request_transactions_run_as_the_api_role_even_on_a_superuser_url(app_en
         assert conn.execute("select current_user as role").fetchone()["role"] == "couvert_worker"
     with psycopg.connect(app_env) as conn:  # the URL itself names a superuser
         assert conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0] is True
+
+
+def test_request_transactions_carry_timeouts(app_env, demo_location):
+    from couvert.db import RequestContext, get_database
+
+    with get_database().transaction(RequestContext.guest(demo_location)) as conn:
+        row = conn.execute("select current_setting('lock_timeout') as lock, "
+                           "current_setting('statement_timeout') as statement").fetchone()
+    assert row == {"lock": "3s", "statement": "10s"}

@@ -214,3 +214,8 @@ def test_a_stripe_outage_retries_the_refund_later(deposit, app_env, monkeypatch)
             "select attempts, status, last_error from outbox_events where kind = 'stripe.refund'").fetchone()
     assert (attempts, status) == (1, "pending") and "payment provider" in error
     assert dispatch_money(get_database(worker=True), get_payments(), current_time())["done"] == 0  # backing off
+
+
+def test_a_signed_payload_that_is_not_an_event_is_400(stripe_env, app_env):
+    status, body, _ = deliver({"hello": "world"})
+    assert (status, body["error"]["code"]) == (400, "bad_request")

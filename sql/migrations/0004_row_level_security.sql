@@ -47,6 +47,9 @@ begin
     raise exception 'begin_request: unknown role %', p_role using errcode = '42501';
   end if;
   perform set_config('role', p_role, true);
+  -- The role defaults apply only to logins as these roles; a switched-to role gets them here.
+  perform set_config('lock_timeout', case p_role when 'couvert_api' then '3s' else '5s' end, true);
+  perform set_config('statement_timeout', case p_role when 'couvert_api' then '10s' else '60s' end, true);
   perform set_config('request.jwt.claims', coalesce(p_claims::text, ''), true);
   perform set_config('couvert.guest_location_id', coalesce(p_guest_location_id::text, ''), true);
 end

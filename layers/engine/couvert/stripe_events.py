@@ -42,7 +42,9 @@ def verify(raw_body: bytes, signature: str | None, secret: str | None) -> dict[s
 def handle(db: Database, payments: StripePayments | None, raw_body: bytes, signature: str | None,
            secret: str | None, now: dt.datetime) -> dict[str, Any]:
     event = verify(raw_body, signature, secret)
-    obj = event.get("data", {}).get("object", {}) or {}
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise BadRequest("not a Stripe event")
+    obj = (event.get("data") or {}).get("object") or {}
     intent = None
     if event.get("type") in PAYMENT_INTENT_EVENTS and payments is not None and obj.get("id"):
         intent = payments.retrieve_payment_intent(obj["id"])  # the current truth, not the event's copy
