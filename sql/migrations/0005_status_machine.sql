@@ -151,7 +151,12 @@ begin
       cancelled_by = case when p_new_status = 'cancelled'
                           then case actor when 'operator' then 'operator' when 'guest' then 'guest' else 'system' end
                           else cancelled_by end,
-      cancellation_reason = case when p_new_status = 'cancelled' then p_reason else cancellation_reason end
+      cancellation_reason = case when p_new_status = 'cancelled' then p_reason else cancellation_reason end,
+      option_expires_at = case when p_new_status = 'option'
+                               then coalesce(option_expires_at, p_now + make_interval(hours => coalesce(
+                                 (select s.option_default_hours from public.reservation_settings s
+                                  where s.location_id = r.location_id), 48)))
+                               else option_expires_at end
   where id = r.id and status = r.status;
 
   insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,
@@ -161,6 +166,7 @@ begin
           p_actor_id, p_actor_type);
 
   kind := case p_new_status when 'confirmed' then 'message.confirmation'
+                            when 'option' then 'message.confirmation'
                             when 'cancelled' then 'message.cancellation'
                             when 'no_show' then 'message.no_show' end;
   if kind is not null and not (r.status = 'seated' and p_new_status = 'confirmed') then

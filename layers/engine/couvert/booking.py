@@ -159,7 +159,7 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
         raise ValidationFailed("options are not enabled at this location",
                                fields={"status": "options are not enabled at this location"})
     payment_timeout = booking_settings["payment_timeout_minutes"] if booking_settings else 15
-    option_hours = booking_settings["option_default_hours"] if booking_settings else 48
+    draft_timeout = booking_settings["draft_timeout_minutes"] if booking_settings else 30
 
     reservation_id = uuid.uuid4()
     takes_payment = ticket.policy.payment_type in ("deposit_pp", "full_prepay_pp") and body.status != "option"
@@ -169,14 +169,14 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     customer_id = conn.execute(query("upsert_customer"), {
         "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
         "email": body.guest.email, "phone_number": body.guest.phone, "locale": body.guest.locale}).fetchone()["id"]
-    hold_expires_at = now + dt.timedelta(minutes=payment_timeout) if takes_payment else None
+    hold_expires_at = now + dt.timedelta(minutes=payment_timeout if takes_payment else draft_timeout)
+    # Written as a draft, then moved by the status machine (the RPC) within this transaction.
     row = {
         "id": reservation_id, "location_id": location_id, "customer_id": customer_id, "ticket_id": ticket.id,
         "shift_id": shift.shift_id, "reservation_date": body.date, "start_time": body.arrival,
         "end_time": slot.end_at.astimezone(tz).time(), "party_size": body.party_size,
-        "table_id": slot.table_id, "table_group_id": slot.table_group_id, "status": status,
-        "channel": body.channel, "is_squeeze": slot.slot_type == "squeeze",
-        "option_expires_at": now + dt.timedelta(hours=option_hours) if status == "option" else None,
+        "table_id": slot.table_id, "table_group_id": slot.table_group_id, "status": "draft",
+        "channel": body.channel, "is_squeeze": slot.slot_type == "squeeze", "option_expires_at": None,
         "payment_status": "pending" if takes_payment else "none", "payment_intent_id": None,
         "payment_amount": amount, "guest_notes": body.guest_notes, "internal_notes": body.internal_notes,
         "badges": Jsonb(body.badges), "manage_token_hash": hashlib.sha256(manage_token.encode()).hexdigest(),
@@ -195,9 +195,15 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
                              amount=money(amount), currency=snapshot.location.currency,
                              expires_at=hold_expires_at.astimezone(tz)).model_dump(mode="json")
     with conn.pipeline():
-        _record(conn, caller, location_id, reservation_id, status, body, slot)
+        _audit_created(conn, caller, location_id, reservation_id, body, slot)
         if intent is not None:
             conn.execute(query("set_payment_intent"), {"id": reservation_id, "payment_intent_id": intent.id})
+        # The automatic first move: confirmed, pending_payment (system) or option (the operator).
+        performed_by, actor = _audit_actor(caller)
+        conn.execute(query("transition"), {
+            "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft",
+            "actor_type": actor if status == "option" else "system",
+            "actor_id": performed_by if status == "option" else None})
         saved = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id})
     return BookingResult(201, {"reservation": reservation_json(saved.fetchone(), for_guest=not caller.is_operator),
                                "payment": payment, "manage_token": manage_token})
@@ -233,24 +239,16 @@ def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any])
     raise RuntimeError("could not find a free reservation reference")
 
 
-def _record(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, reservation_id: UUID,
-            status: str, body: ReservationIn, slot: SlotResult) -> None:
-    """Audit trail (creation and the automatic first transition) and the outbox, same transaction."""
+def _audit_created(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, reservation_id: UUID,
+                   body: ReservationIn, slot: SlotResult) -> None:
     performed_by, actor = _audit_actor(caller)
-    base = {"location_id": location_id, "entity_type": "reservation", "entity_id": reservation_id,
-            "performed_by": performed_by, "performed_by_type": actor}
     created = {"date": body.date.isoformat(), "time": body.time, "party_size": body.party_size,
                "ticket_id": str(body.ticket_id), "channel": body.channel, "slot_type": slot.slot_type,
-               "table_id": str(slot.table_id) if slot.table_id else None,
-               "table_group_id": str(slot.table_group_id) if slot.table_group_id else None,
-               "user": caller.user_id}
-    conn.execute(query("insert_audit"), {**base, "action": "created", "old_value": None, "new_value": Jsonb(created)})
-    conn.execute(query("insert_audit"), {**base, "action": "status_change", "old_value": Jsonb({"status": "draft"}),
-                                         "new_value": Jsonb({"status": status})})
-    if status in ("confirmed", "option"):
-        conn.execute(query("insert_outbox_event"), {
-            "location_id": location_id, "reservation_id": reservation_id, "kind": "message.confirmation",
-            "payload": Jsonb({"status": status})})
+               "table_id": _s(slot.table_id), "table_group_id": _s(slot.table_group_id), "user": caller.user_id}
+    conn.execute(query("insert_audit"), {
+        "location_id": location_id, "entity_type": "reservation", "entity_id": reservation_id,
+        "action": "created", "old_value": None, "new_value": Jsonb(created), "performed_by": performed_by,
+        "performed_by_type": actor})
 
 
 def change_reservation(db: Database, caller: RequestContext, reservation_id: UUID, change: ChangeIn,
