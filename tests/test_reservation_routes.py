@@ -106,6 +106,12 @@ def test_reconfirm_with_the_token(booked, app_env):
     rid, token, _, _ = booked
     status, body, _ = res("POST", rid, "/reconfirm", query={"token": token})
     assert status == 200 and body["reservation"]["reconfirmed_at"].startswith("2026-11-23T10:00:00")
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select performed_by_type from audit_log where action = 'reconfirmed'").fetchone() == (
+            "guest",)
+    res("POST", rid, "/transitions", query={"token": token}, body={"to": "cancelled"})
+    status, body, _ = res("POST", rid, "/reconfirm", query={"token": token})
+    assert (status, body["error"]["details"]["current_status"]) == (409, "cancelled")
 
 
 def test_two_hosts_at_once_one_seats_one_marks_no_show(booked, app_env, set_now):

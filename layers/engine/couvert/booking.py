@@ -72,13 +72,6 @@ def policy_snapshot(ticket: Ticket) -> dict[str, Any]:
             "reconfirm_hours_before": p.reconfirm_hours_before, "reconfirm_required": p.reconfirm_required}
 
 
-def _audit_actor(caller: RequestContext) -> tuple[UUID | None, str]:
-    try:
-        return (UUID(caller.user_id) if caller.user_id else None), caller.actor_type
-    except ValueError:
-        return None, caller.actor_type
-
-
 def create_reservation(db: Database, caller: RequestContext, location_id: UUID, body: ReservationIn,
                        idempotency_key: str | None, now: dt.datetime,
                        payments: StripePayments | None = None) -> BookingResult:
@@ -199,7 +192,7 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
         if intent is not None:
             conn.execute(query("set_payment_intent"), {"id": reservation_id, "payment_intent_id": intent.id})
         # The automatic first move: confirmed, pending_payment (system) or option (the operator).
-        performed_by, actor = _audit_actor(caller)
+        performed_by, actor = caller.user_uuid, caller.actor_type
         conn.execute(query("transition"), {
             "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft",
             "actor_type": actor if status == "option" else "system",
@@ -241,7 +234,7 @@ def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any])
 
 def _audit_created(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, reservation_id: UUID,
                    body: ReservationIn, slot: SlotResult) -> None:
-    performed_by, actor = _audit_actor(caller)
+    performed_by, actor = caller.user_uuid, caller.actor_type
     created = {"date": body.date.isoformat(), "time": body.time, "party_size": body.party_size,
                "ticket_id": str(body.ticket_id), "channel": body.channel, "slot_type": slot.slot_type,
                "table_id": _s(slot.table_id), "table_group_id": _s(slot.table_group_id), "user": caller.user_id}
@@ -270,7 +263,7 @@ def change_reservation(db: Database, caller: RequestContext, reservation_id: UUI
             if updates:
                 conn.execute(query("apply_reservation_change"), {
                     "id": reservation_id, **{k: current[k] for k in CHANGEABLE}, **updates})
-            performed_by, actor = _audit_actor(caller)
+            performed_by, actor = caller.user_uuid, caller.actor_type
             with conn.pipeline():
                 for action, old, new in audits:
                     conn.execute(query("insert_audit"), {
@@ -393,7 +386,7 @@ def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID
         if table_id or group_id:
             conn.execute(query("assign_table"), {"id": reservation_id, "table_id": table_id,
                                                  "table_group_id": group_id})
-            performed_by, actor = _audit_actor(caller)
+            performed_by, actor = caller.user_uuid, caller.actor_type
             conn.execute(query("insert_audit"), {
                 "location_id": current["location_id"], "entity_type": "reservation", "entity_id": reservation_id,
                 "action": "table_change", "old_value": Jsonb({"table_id": None, "table_group_id": None}),

@@ -49,6 +49,15 @@ class RequestContext:
     def is_operator(self) -> bool:
         return self.actor_type == "operator"
 
+    @property
+    def user_uuid(self) -> UUID | None:
+        """The user as audit_log.performed_by (a uuid column); None for guests, the system, or a sub
+        that is not a uuid (it is still recorded in the audit row's values)."""
+        try:
+            return UUID(self.user_id) if self.user_id else None
+        except ValueError:
+            return None
+
 
 class Database:
     """Owns one connection, opened lazily and reopened when broken (no pool threads in Lambda)."""

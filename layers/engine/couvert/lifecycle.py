@@ -16,6 +16,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from couvert.api_models import money
 from couvert.db import Database, RequestContext
@@ -79,19 +80,12 @@ def get_reservation(db: Database, caller: RequestContext, reservation_id: UUID,
         return reservation_json(_load(conn, reservation_id), for_guest=not who.is_operator)
 
 
-def _actor_id(caller: RequestContext) -> UUID | None:
-    try:
-        return UUID(caller.user_id) if caller.user_id else None
-    except ValueError:
-        return None
-
-
 def transition(db: Database, caller: RequestContext, reservation_id: UUID, to: str, reason: str | None,
                now: dt.datetime, token: str | None = None, expected_from: str | None = None) -> dict[str, Any]:
     with reservation_transaction(db, caller, reservation_id, token) as (conn, who):
         result = conn.execute(query("transition"), {
             "id": reservation_id, "to": to, "reason": reason, "actor_type": who.actor_type,
-            "actor_id": _actor_id(who), "now": now, "expected_from": expected_from}).fetchone()["result"]
+            "actor_id": who.user_uuid, "now": now, "expected_from": expected_from}).fetchone()["result"]
         row = _load(conn, reservation_id)
     body: dict[str, Any] = {"reservation": reservation_json(row, for_guest=not who.is_operator)}
     if to == "cancelled":
@@ -116,6 +110,10 @@ def reconfirm(db: Database, caller: RequestContext, reservation_id: UUID, token:
             raise InvalidTransition("only a confirmed reservation can be reconfirmed",
                                     current_status=current["status"] if current else None)
         row = _load(conn, reservation_id)
+        conn.execute(query("insert_audit"), {
+            "location_id": row["location_id"], "entity_type": "reservation", "entity_id": reservation_id,
+            "action": "reconfirmed", "old_value": None, "new_value": Jsonb({"reconfirmed_at": now.isoformat()}),
+            "performed_by": who.user_uuid, "performed_by_type": who.actor_type})
     return {"reservation": reservation_json(row, for_guest=not who.is_operator)}
 
 

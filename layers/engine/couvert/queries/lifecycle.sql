@@ -15,7 +15,7 @@ select set_config('couvert.guest_location_id', %(location_id)s::text, true)
 update public.reservations
 set reconfirmed_at = coalesce(reconfirmed_at, %(now)s)
 where id = %(id)s and status = 'confirmed'
-returning location_id, (xmax = 0) as inserted
+returning id
 
 -- name: reservation_status
 select status, location_id from public.reservations where id = %(id)s
