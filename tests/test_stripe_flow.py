@@ -219,3 +219,12 @@ def test_a_stripe_outage_retries_the_refund_later(deposit, app_env, monkeypatch)
 def test_a_signed_payload_that_is_not_an_event_is_400(stripe_env, app_env):
     status, body, _ = deliver({"hello": "world"})
     assert (status, body["error"]["code"]) == (400, "bad_request")
+
+
+def test_events_for_unknown_or_malformed_references_are_acknowledged_and_ignored(stripe_env, app_env):
+    odd = event("charge.refunded", {"id": "ch_x", "payment_intent": "pi_nobody", "amount": 1, "amount_refunded": 1,
+                                    "metadata": {"reservation_id": "not-a-uuid", "location_id": "zzz"}})
+    assert deliver(odd)[0] == 200
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select outcome, location_id from webhook_events").fetchone() == (
+            "ignored: no reservation for this payment", None)

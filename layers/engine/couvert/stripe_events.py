@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -52,24 +53,38 @@ def handle(db: Database, payments: StripePayments | None, raw_body: bytes, signa
     try:
         with db.transaction(RequestContext.system()) as conn:
             recorded = conn.execute(query("record_webhook_event"), {
-                "location_id": metadata.get("location_id"), "event_id": event.get("id"),
-                "event_type": event.get("type", ""), "payload": Jsonb(event)}).fetchone()
+                "event_id": event["id"], "event_type": event["type"], "payload": Jsonb(event)}).fetchone()
             if recorded is None:
                 return {"received": True, "duplicate": True}
-            outcome = _act(conn, event, obj, intent, metadata, now)
-            conn.execute(query("webhook_event_outcome"), {"id": recorded["id"], "now": now, "outcome": outcome})
+            outcome, location_id = _act(conn, event, obj, intent, metadata, now)
+            conn.execute(query("webhook_event_outcome"), {"id": recorded["id"], "now": now, "outcome": outcome,
+                                                          "location_id": location_id})
     except psycopg.errors.LockNotAvailable:
         raise Busy("reservation busy; Stripe will retry") from None
     return {"received": True}
 
 
-def _act(conn: psycopg.Connection, event: dict, obj: dict, intent, metadata: dict, now: dt.datetime) -> str:
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _act(conn: psycopg.Connection, event: dict, obj: dict, intent, metadata: dict,
+         now: dt.datetime) -> tuple[str, UUID | None]:
+    """What the event did, and the location it concerned (None when no reservation matched)."""
     kind = event.get("type")
     payment_intent_id = obj.get("payment_intent") if kind == "charge.refunded" else obj.get("id")
     reservation = conn.execute(query("reservation_for_payment"), {
-        "reservation_id": metadata.get("reservation_id"), "payment_intent_id": payment_intent_id}).fetchone()
+        "reservation_id": _uuid(metadata.get("reservation_id")),
+        "payment_intent_id": str(payment_intent_id or "")}).fetchone()
     if reservation is None:
-        return "ignored: no reservation for this payment"
+        return "ignored: no reservation for this payment", None
+    return _act_on(conn, kind, obj, intent, reservation, now), reservation["location_id"]
+
+
+def _act_on(conn: psycopg.Connection, kind: str, obj: dict, intent, reservation: dict, now: dt.datetime) -> str:
     if kind == "payment_intent.succeeded":
         return _payment_succeeded(conn, reservation, intent or obj, now)
     if kind == "payment_intent.payment_failed":

@@ -2,19 +2,21 @@
 -- worker role: these work across locations.
 
 -- name: record_webhook_event
-insert into public.webhook_events (location_id, provider, provider_event_id, event_type, payload)
-values (%(location_id)s, 'stripe', %(event_id)s, %(event_type)s, %(payload)s)
+insert into public.webhook_events (provider, provider_event_id, event_type, payload)
+values ('stripe', %(event_id)s, %(event_type)s, %(payload)s)
 on conflict (provider, provider_event_id) do nothing
 returning id
 
 -- name: webhook_event_outcome
-update public.webhook_events set processed_at = %(now)s, outcome = %(outcome)s where id = %(id)s
+update public.webhook_events
+set processed_at = %(now)s, outcome = %(outcome)s, location_id = %(location_id)s
+where id = %(id)s
 
 -- name: reservation_for_payment
 select id, location_id, status, payment_status, payment_amount, payment_intent_id
 from public.reservations
-where id = %(reservation_id)s or payment_intent_id = %(payment_intent_id)s
-order by (id = %(reservation_id)s) desc
+where id = %(reservation_id)s::uuid or payment_intent_id = %(payment_intent_id)s
+order by (id = %(reservation_id)s::uuid) desc nulls last
 limit 1
 for update
 
