@@ -31,6 +31,7 @@ PartySize = Annotated[int, Query(ge=1, le=500)]
 def get_availability(location_id: UUID, date: Annotated[dt.date, Query()], party_size: PartySize,
                      ticket_id: Annotated[UUID | None, Query()] = None,
                      channel: ChannelParam = "widget") -> AvailabilityOut:
+    logger.append_keys(location_id=str(location_id))
     caller = caller_from_event(app.current_event.raw_event, location_id)
     day = availability_service.day_availability(
         get_database(), caller, location_id, AvailabilityRequest(date, party_size, channel, ticket_id),
@@ -44,6 +45,7 @@ def get_calendar(location_id: UUID, date_from: Annotated[dt.date, Query(alias="f
                  date_to: Annotated[dt.date, Query(alias="to")], party_size: PartySize,
                  ticket_id: Annotated[UUID | None, Query()] = None,
                  channel: ChannelParam = "widget") -> CalendarOut:
+    logger.append_keys(location_id=str(location_id))
     caller = caller_from_event(app.current_event.raw_event, location_id)
     location, days = availability_service.calendar(
         get_database(), caller, location_id, date_from, date_to, party_size, ticket_id, channel, current_time())

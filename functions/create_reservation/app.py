@@ -26,11 +26,12 @@ app = create_app()
 @app.post("/v1/locations/<location_id>/reservations", response_description="the reservation (201)")
 def create_reservation(location_id: UUID, body: Annotated[ReservationIn, Body()],
                        idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None):
+    logger.append_keys(location_id=str(location_id))
     caller = caller_from_event(app.current_event.raw_event, location_id)
     result = booking.create_reservation(get_database(), caller, location_id, body, idempotency_key, current_time())
     metrics.add_metric(name="ReservationsReplayed" if result.replayed else "ReservationsCreated",
                        unit=MetricUnit.Count, value=1)
-    logger.info("reservation created", extra={"location_id": str(location_id), "replayed": result.replayed,
+    logger.info("reservation created", extra={"replayed": result.replayed,
                                               "reference": result.body["reservation"]["reference"]})
     return Response(result.status_code, "application/json", json.dumps(result.body),
                     headers={"Idempotent-Replayed": "true"} if result.replayed else None)

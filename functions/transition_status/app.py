@@ -24,6 +24,9 @@ Token = Annotated[str | None, Query(max_length=200, description="the guest's man
 
 
 def _caller():
+    # Correlate log lines by the reservation or location the request is about (never in metrics).
+    params = app.current_event.path_parameters or {}
+    logger.append_keys(**{k: v for k, v in params.items() if k in ("reservation_id", "location_id")})
     return caller_from_event(app.current_event.raw_event)
 
 
