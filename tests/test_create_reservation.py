@@ -1,6 +1,7 @@
 """POST /v1/locations/{id}/reservations: validation, rights, engine verdicts, squeeze, idempotency."""
 
 import copy
+import uuid
 
 import psycopg
 import pytest
@@ -75,6 +76,7 @@ def test_the_same_guest_email_is_one_customer(app_env, demo):
     (lambda b: b.pop("guest"), "guest"),
     (lambda b: b.update(unexpected=True), "unexpected"),
     (lambda b: b.update(badges=["x" * 41]), "badges.0"),
+    (lambda b: b.update(table_id=str(uuid.uuid4()), table_group_id=str(uuid.uuid4())), "body"),
 ])
 def test_bad_input_is_422_naming_the_field_and_writes_nothing(app_env, demo, mutate, field):
     location, names = demo
@@ -239,8 +241,6 @@ def test_availability_and_booking_agree(app_env, demo):
 
 
 def test_an_unknown_location_with_an_idempotency_key_is_404(app_env, demo):
-    import uuid
-
     _, names = demo
     status, body, _ = book(uuid.uuid4(), booking_body(names["Regular Dinner"]), key="k")
     assert (status, body["error"]["code"]) == (404, "not_found")

@@ -114,6 +114,19 @@ class CalendarOut(BaseModel):
 
 # -- booking requests ----------------------------------------------------------------------------
 
+WallTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, location-local")]
+
+
+class _SeatChoice(BaseModel):
+    """An operator may name a table or a table group, not both."""
+
+    @model_validator(mode="after")
+    def _one_table_kind(self):
+        if getattr(self, "table_id", None) and getattr(self, "table_group_id", None):
+            raise ValueError("give table_id or table_group_id, not both")
+        return self
+
+
 class GuestIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -141,12 +154,12 @@ class GuestIn(BaseModel):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-class ReservationIn(BaseModel):
+class ReservationIn(_SeatChoice):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     ticket_id: UUID
     date: dt.date
-    time: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, location-local")
+    time: WallTime
     party_size: int = Field(ge=1, le=500)
     channel: Literal["widget", "phone", "walk_in", "google", "third_party"] = "widget"
     allow_squeeze: bool = False
@@ -162,12 +175,6 @@ class ReservationIn(BaseModel):
     @property
     def arrival(self) -> dt.time:
         return dt.time.fromisoformat(self.time)
-
-    @model_validator(mode="after")
-    def _one_table_kind(self):
-        if self.table_id and self.table_group_id:
-            raise ValueError("give table_id or table_group_id, not both")
-        return self
 
 
 class PaymentOut(BaseModel):
@@ -188,31 +195,25 @@ class TransitionIn(BaseModel):
     expected_from: Status | None = Field(None, alias="from")
 
 
-class ChangeIn(BaseModel):
+class ChangeIn(_SeatChoice):
     """PATCH /v1/reservations/{id} (operators): every field optional; re-checked by the engine."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    time: str | None = Field(None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    time: WallTime | None = None
     party_size: int | None = Field(None, ge=1, le=500)
     table_id: UUID | None = None
     table_group_id: UUID | None = None
     internal_notes: str | None = Field(None, max_length=2000)
     badges: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(None, max_length=20)
 
-    @model_validator(mode="after")
-    def _one_table_kind(self):
-        if self.table_id and self.table_group_id:
-            raise ValueError("give table_id or table_group_id, not both")
-        return self
-
 
 class WaitlistIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     date: dt.date
-    time_from: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    time_to: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    time_from: WallTime
+    time_to: WallTime
     party_size: int = Field(ge=1, le=500)
     ticket_id: UUID | None = None
     guest: GuestIn
