@@ -127,3 +127,18 @@ def test_concurrent_retries_with_one_idempotency_key_create_one_reservation(app_
     assert len({b["reservation"]["id"] for _, b, _ in results}) == 1
     with psycopg.connect(app_env) as conn:
         assert conn.execute("select count(*) from reservations").fetchone()[0] == 1
+
+
+def test_a_booking_that_cannot_get_the_day_lock_in_time_is_503_with_retry_after(app_env, demo_location,
+                                                                                monkeypatch):
+    monkeypatch.setenv("BOOKING_LOCK_TIMEOUT_MS", "200")
+    reload_settings()
+    reg = ids(app_env)["Regular Dinner"]
+    with psycopg.connect(app_env) as holder:  # another booking of the same day, still in progress
+        holder.execute("select pg_advisory_xact_lock(hashtextextended(%s::text || '/' || %s::text, 0))",
+                       (demo_location, "2026-12-02"))
+        status, body, headers = book(demo_location, booking_body(reg, "19:00", 2))
+        holder.rollback()
+    assert (status, body["error"]["code"], headers.get("Retry-After")) == (503, "busy", "1")
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select count(*) from reservations").fetchone()[0] == 0

@@ -14,6 +14,8 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,7 +31,7 @@ from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import zone
 from couvert.engine.model import Policy, SlotResult, Snapshot, Ticket
-from couvert.errors import Busy, Forbidden, IdempotencyConflict, NotFound, SlotUnavailable, ValidationFailed
+from couvert.errors import Forbidden, IdempotencyConflict, NotFound, SlotUnavailable, ValidationFailed
 from couvert.payments import StripePayments, to_cents
 from couvert.queries import query
 from couvert.reservations import reservation_json
@@ -81,7 +83,7 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
                                fields={"Idempotency-Key": "1 to 255 characters"})
     digest = request_hash(body, caller)
     try:
-        with db.transaction(caller) as conn:
+        with _table_conflicts(), db.transaction(caller) as conn:
             if idempotency_key is not None:
                 replay = _claim_key(conn, location_id, idempotency_key, digest)
                 if replay is not None:
@@ -92,18 +94,22 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
                     "location_id": location_id, "key": idempotency_key,
                     "status_code": result.status_code, "response": Jsonb(result.body)})
             return result
-    except psycopg.errors.LockNotAvailable:
-        raise Busy("this date is busy being booked; retry in a moment") from None
-    except psycopg.errors.ExclusionViolation as error:
-        # Only reachable when the lock was bypassed: the database refuses the double booking.
-        raise SlotUnavailable("the table was just taken", reason_code="tables_full",
-                              conflict=error.diag.constraint_name) from None
     except psycopg.errors.InsufficientPrivilege:
         # Row-level security refused a write: the caller has no rights at this location.
         raise Forbidden("not allowed at this location") from None
     except psycopg.errors.ForeignKeyViolation:
         # The Idempotency-Key row is the first write and names the location: it does not exist.
         raise NotFound("location not found", location_id=str(location_id)) from None
+
+
+@contextmanager
+def _table_conflicts() -> Iterator[None]:
+    """The exclusion constraint refused an overlap (reachable only if the booking lock were bypassed)."""
+    try:
+        yield
+    except psycopg.errors.ExclusionViolation as error:
+        raise SlotUnavailable("the table is taken for that stay", reason_code="tables_full",
+                              conflict=error.diag.constraint_name) from None
 
 
 def _claim_key(conn: psycopg.Connection, location_id: UUID, key: str, digest: str) -> BookingResult | None:
@@ -253,30 +259,24 @@ def change_reservation(db: Database, caller: RequestContext, reservation_id: UUI
     """
     if not caller.is_operator:
         raise Forbidden("only operators may change a reservation")
-    try:
-        with db.transaction(caller) as conn:
-            current = conn.cursor(row_factory=dict_row).execute(
-                query("reservation_for_change"), {"id": reservation_id}).fetchone()
-            if current is None:
-                raise NotFound("reservation not found")
-            updates, audits = _plan_change(conn, current, change, now)
-            if updates:
-                conn.execute(query("apply_reservation_change"), {
-                    "id": reservation_id, **{k: current[k] for k in CHANGEABLE}, **updates})
-            performed_by, actor = caller.user_uuid, caller.actor_type
-            with conn.pipeline():
-                for action, old, new in audits:
-                    conn.execute(query("insert_audit"), {
-                        "location_id": current["location_id"], "entity_type": "reservation",
-                        "entity_id": reservation_id, "action": action, "old_value": Jsonb(old),
-                        "new_value": Jsonb(new), "performed_by": performed_by, "performed_by_type": actor})
-                saved = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id})
-            return {"reservation": reservation_json(saved.fetchone(), for_guest=False)}
-    except psycopg.errors.LockNotAvailable:
-        raise Busy("this date is busy being booked; retry in a moment") from None
-    except psycopg.errors.ExclusionViolation as error:
-        raise SlotUnavailable("the table is taken for that stay", reason_code="tables_full",
-                              conflict=error.diag.constraint_name) from None
+    with _table_conflicts(), db.transaction(caller) as conn:
+        current = conn.cursor(row_factory=dict_row).execute(
+            query("reservation_for_change"), {"id": reservation_id}).fetchone()
+        if current is None:
+            raise NotFound("reservation not found")
+        updates, audits = _plan_change(conn, current, change, now)
+        if updates:
+            conn.execute(query("apply_reservation_change"), {
+                "id": reservation_id, **{k: current[k] for k in CHANGEABLE}, **updates})
+        performed_by, actor = caller.user_uuid, caller.actor_type
+        with conn.pipeline():
+            for action, old, new in audits:
+                conn.execute(query("insert_audit"), {
+                    "location_id": current["location_id"], "entity_type": "reservation",
+                    "entity_id": reservation_id, "action": action, "old_value": Jsonb(old),
+                    "new_value": Jsonb(new), "performed_by": performed_by, "performed_by_type": actor})
+            saved = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id})
+        return {"reservation": reservation_json(saved.fetchone(), for_guest=False)}
 
 
 CHANGEABLE = ("start_time", "end_time", "start_at", "end_at", "occupied_until", "party_size", "table_id",
@@ -368,7 +368,7 @@ def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID
     """
     from dataclasses import replace
 
-    with db.transaction(caller) as conn:
+    with _table_conflicts(), db.transaction(caller) as conn:
         current = conn.cursor(row_factory=dict_row).execute(
             query("reservation_for_change"), {"id": reservation_id}).fetchone()
         if current is None:

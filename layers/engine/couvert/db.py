@@ -18,6 +18,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
+from couvert.errors import Busy
 from couvert.queries import query
 
 ActorType = Literal["operator", "guest", "system", "assistant"]
@@ -98,9 +99,12 @@ class Database:
             self._begin(conn, ctx)
         try:
             yield conn
-        except BaseException:
+        except BaseException as error:
             if not conn.closed:
                 conn.rollback()
+            if isinstance(error, psycopg.errors.LockNotAvailable):
+                # A lock wait ran past lock_timeout: nothing was written; the caller may retry.
+                raise Busy("busy with another change to the same data; retry in a moment") from None
             raise
         else:
             conn.commit()

@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 
 from couvert.api_models import money
 from couvert.db import Database, RequestContext
-from couvert.errors import Busy, InvalidTransition, NotFound
+from couvert.errors import InvalidTransition, NotFound
 from couvert.queries import query
 from couvert.reservations import reservation_json
 
@@ -56,8 +56,6 @@ def reservation_transaction(db: Database, caller: RequestContext, reservation_id
 def _mapped_errors() -> Iterator[None]:
     try:
         yield
-    except psycopg.errors.LockNotAvailable:
-        raise Busy("the reservation is being changed; retry in a moment") from None
     except psycopg.Error as error:
         if error.sqlstate == "CV404":
             raise NotFound("reservation not found") from None

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from couvert.db import Database, RequestContext
-from couvert.errors import BadRequest, Busy
+from couvert.errors import BadRequest
 from couvert.lifecycle import system_transition
 from couvert.payments import StripePayments
 from couvert.queries import query
@@ -50,17 +50,14 @@ def handle(db: Database, payments: StripePayments | None, raw_body: bytes, signa
     if event.get("type") in PAYMENT_INTENT_EVENTS and payments is not None and obj.get("id"):
         intent = payments.retrieve_payment_intent(obj["id"])  # the current truth, not the event's copy
     metadata = (intent.metadata.to_dict() if intent is not None else obj.get("metadata")) or {}
-    try:
-        with db.transaction(RequestContext.system()) as conn:
-            recorded = conn.execute(query("record_webhook_event"), {
-                "event_id": event["id"], "event_type": event["type"], "payload": Jsonb(event)}).fetchone()
-            if recorded is None:
-                return {"received": True, "duplicate": True}
-            outcome, location_id = _act(conn, event, obj, intent, metadata, now)
-            conn.execute(query("webhook_event_outcome"), {"id": recorded["id"], "now": now, "outcome": outcome,
-                                                          "location_id": location_id})
-    except psycopg.errors.LockNotAvailable:
-        raise Busy("reservation busy; Stripe will retry") from None
+    with db.transaction(RequestContext.system()) as conn:  # a lock timeout is 503: Stripe retries
+        recorded = conn.execute(query("record_webhook_event"), {
+            "event_id": event["id"], "event_type": event["type"], "payload": Jsonb(event)}).fetchone()
+        if recorded is None:
+            return {"received": True, "duplicate": True}
+        outcome, location_id = _act(conn, event, obj, intent, metadata, now)
+        conn.execute(query("webhook_event_outcome"), {"id": recorded["id"], "now": now, "outcome": outcome,
+                                                      "location_id": location_id})
     return {"received": True}
 
 
