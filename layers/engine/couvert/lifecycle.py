@@ -117,7 +117,8 @@ def reconfirm(db: Database, caller: RequestContext, reservation_id: UUID, token:
 
 # -- operator reads -------------------------------------------------------------------------------
 
-def _require_location(conn: psycopg.Connection, location_id: UUID) -> None:
+def require_location(conn: psycopg.Connection, location_id: UUID) -> None:
+    """404 unless the caller may see the location (row-level security decides)."""
     if conn.execute(query("location_visible"), {"location_id": location_id}).fetchone() is None:
         raise NotFound("location not found")
 
@@ -125,7 +126,7 @@ def _require_location(conn: psycopg.Connection, location_id: UUID) -> None:
 def list_reservations(db: Database, caller: RequestContext, location_id: UUID, date: dt.date,
                       status: str | None) -> dict[str, Any]:
     with db.transaction(caller) as conn:
-        _require_location(conn, location_id)
+        require_location(conn, location_id)
         rows = conn.cursor(row_factory=dict_row).execute(
             query("list_reservations"), {"location_id": location_id, "date": date, "status": status}).fetchall()
     return {"reservations": [reservation_json(r, for_guest=False) for r in rows]}
@@ -133,7 +134,7 @@ def list_reservations(db: Database, caller: RequestContext, location_id: UUID, d
 
 def shift_risk(db: Database, caller: RequestContext, location_id: UUID, date: dt.date) -> dict[str, Any]:
     with db.transaction(caller) as conn:
-        _require_location(conn, location_id)
+        require_location(conn, location_id)
         rows = conn.cursor(row_factory=dict_row).execute(
             query("shift_risk"), {"location_id": location_id, "date": date}).fetchall()
     return {"shifts": [{**r, "location_id": str(r["location_id"]), "shift_id": str(r["shift_id"]),

@@ -17,6 +17,7 @@ from couvert.api_models import WaitlistIn, hhmm
 from couvert.db import Database, RequestContext
 from couvert.engine.clock import wall_instant, zone
 from couvert.errors import NotFound, ValidationFailed
+from couvert.lifecycle import require_location
 from couvert.queries import query
 
 
@@ -54,8 +55,6 @@ def join(db: Database, caller: RequestContext, location_id: UUID, body: Waitlist
 
 def list_entries(db: Database, caller: RequestContext, location_id: UUID, date: dt.date) -> dict[str, Any]:
     with db.transaction(caller) as conn:
-        cur = conn.cursor(row_factory=dict_row)
-        if cur.execute(query("location_visible"), {"location_id": location_id}).fetchone() is None:
-            raise NotFound("location not found")
-        rows = cur.execute(query("waitlist_for_date"), {"location_id": location_id, "date": date}).fetchall()
+        require_location(conn, location_id)
+        rows = conn.cursor(row_factory=dict_row).execute(query("waitlist_for_date"), {"location_id": location_id, "date": date}).fetchall()
     return {"entries": [_entry_json(r) for r in rows]}
