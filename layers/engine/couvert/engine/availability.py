@@ -42,9 +42,12 @@ class _Counts:
 
     starts: tuple[dt.datetime, ...]
     covers_prefix: tuple[int, ...]  # covers_prefix[i] = covers of starts[:i]
-    total_covers: int
     squeeze_count: int
     tableless_covers: int
+
+    @property
+    def total_covers(self) -> int:
+        return self.covers_prefix[-1]
 
     def window(self, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
         """(arrivals, covers) with arrival time in [start, end)."""
@@ -53,7 +56,7 @@ class _Counts:
         return j - i, self.covers_prefix[j] - self.covers_prefix[i]
 
 
-_NO_COUNTS = _Counts((), (0,), 0, 0, 0)
+_NO_COUNTS = _Counts((), (0,), 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +118,6 @@ class AvailabilityEngine:
             self._counts[key] = _Counts(
                 starts=tuple(b.start_at for b in bookings),
                 covers_prefix=(0, *accumulate(b.party_size for b in bookings)),
-                total_covers=sum(b.party_size for b in bookings),
                 squeeze_count=sum(1 for b in bookings if b.is_squeeze),
                 tableless_covers=sum(b.party_size for b in bookings if not b.table_ids),
             )
