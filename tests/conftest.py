@@ -22,13 +22,14 @@ from couvert.db import reset_database
 from couvert.migrate import migrate
 from couvert.pgcluster import LocalCluster
 from couvert.settings import reload_settings
+from tests.clock import PINNED_NOW
 from tests.support import DEMO_CONFIG
 
 TEMPLATE_DB = "couvert_test_template"
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
 WEBHOOK_SECRET = "whsec_test_couvert"
-# Tests that pin the clock use this moment unless they set their own.
-DEFAULT_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+# Tests that pin the clock use this moment (derived from the real date) unless they set their own.
+DEFAULT_NOW = PINNED_NOW
 
 
 def _with_db(url: str, dbname: str) -> str:
