@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev dev-stop test lint bench openapi clean
+.PHONY: dev dev-stop test test-faketime lint bench openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,14 @@ dev: $(STAMP)
 dev-stop: $(STAMP)
 	$(BIN)/python -c "from couvert.pgcluster import LocalCluster; LocalCluster('.local/pg', throwaway=False).stop()"
 
-## Lint, then the whole test suite against a throwaway PostgreSQL (or $$DATABASE_URL)
+## Lint, the whole test suite against a throwaway PostgreSQL (or $$DATABASE_URL), then the suite again
+## with the application's clock 400 days ahead (libfaketime) while PostgreSQL keeps the real one
 test: $(STAMP) lint
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory test-faketime
+
+test-faketime: $(STAMP)
+	tests/with_faketime.sh $(BIN)/pytest -q -m "not fuzz"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

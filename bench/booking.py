@@ -19,9 +19,11 @@ from pathlib import Path
 
 import psycopg
 
+from tests.clock import PINNED_NOW, day
+
 ROOT = Path(__file__).resolve().parents[1]
-B4_DAY = dt.date(2027, 2, 3)
-NOW = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
+NOW = PINNED_NOW  # a Monday 09:00 UTC derived from the real date (the tests' clock)
+B4_DAY = day(30)  # a Wednesday
 
 
 def _client_env(url: str) -> None:

@@ -10,8 +10,9 @@ import psycopg
 
 from couvert.config_loader import load_config, parse_config
 from couvert.engine.clock import slot_instant, zone
+from tests.clock import day
 
-MEASURED_DAY = dt.date(2027, 1, 15)  # a Friday: lunch and dinner run
+MEASURED_DAY = day(32)  # a Friday, from the tests' clock: lunch and dinner run
 HISTORY_DAYS = 90
 RESERVATIONS_ON_DAY = 400
 TZ = "Europe/Amsterdam"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import psycopg
 
 from couvert.auth import issue_dev_token
+from tests.clock import iso
 from tests.conftest import JWT_SECRET
 from tests.support import call
 
-DAY = "2026-12-02"  # a Wednesday; the pinned clock is 2026-11-23
+DAY = iso(9)  # a Wednesday, nine days after the pinned Monday
 
 
 def ids(database_url: str) -> dict[str, str]:

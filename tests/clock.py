@@ -63,3 +63,8 @@ def dst_changes(year: int, tz: ZoneInfo = AMSTERDAM) -> tuple[dt.date, dt.date]:
 def next_dst_years() -> tuple[int, int]:
     """The two calendar years after the pinned moment's: their DST days all lie ahead of it."""
     return PINNED_NOW.year + 1, PINNED_NOW.year + 2
+
+
+def local_iso(offset: int, wall: str, tz: ZoneInfo = AMSTERDAM) -> str:
+    """How the API writes that instant: ISO 8601 with the location's offset on that day."""
+    return at(offset, wall, tz).astimezone(tz).isoformat()

@@ -17,13 +17,13 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from couvert.config_loader import load_config_file
+from couvert.config_loader import load_config, parse_config
 from couvert.db import reset_database
 from couvert.migrate import migrate
 from couvert.pgcluster import LocalCluster
 from couvert.settings import reload_settings
 from tests.clock import PINNED_NOW
-from tests.support import DEMO_CONFIG
+from tests.support import demo_config
 
 TEMPLATE_DB = "couvert_test_template"
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
@@ -99,7 +99,8 @@ def set_now(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def demo_location(database_url: str) -> uuid.UUID:
-    return load_config_file(database_url, DEMO_CONFIG)
+    with psycopg.connect(database_url) as conn:
+        return load_config(conn, parse_config(demo_config()))
 
 
 def dbname_of(url: str) -> str:

@@ -23,9 +23,10 @@ from couvert.engine import (
 )
 from couvert.engine.clock import slot_instant, zone
 from couvert.engine.model import Area
+from tests.clock import day
 
-DAY = dt.date(2026, 12, 2)  # a Wednesday
-NOON_BEFORE = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a week earlier: inside every window
+DAY = day(9)  # a Wednesday
+NOON_BEFORE = dt.datetime.combine(day(2), dt.time(12), tzinfo=dt.UTC)  # a week earlier: inside every window
 
 
 def hm(text: str) -> dt.time:

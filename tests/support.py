@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,12 +12,27 @@ from typing import Any
 from urllib.parse import urlencode
 
 import psycopg
+import yaml
 from psycopg.rows import dict_row
 
 from couvert.devserver import load_function
+from tests.clock import day
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / "config" / "demo_location.yaml"
+# The demo file's shift exceptions (Christmas Eve re-timed, Christmas Day closed) are re-dated onto
+# the pinned calendar, keeping their order and gap: the first falls on day(31), a Thursday as in the file.
+DEMO_EVE = day(31)
+DEMO_CLOSED_DAY = day(32)
+
+
+def demo_config() -> dict[str, Any]:
+    """The demo location's configuration as parsed YAML, its exception dates moved onto the test calendar."""
+    raw = yaml.safe_load(DEMO_CONFIG.read_text())
+    dates = [dt.date.fromisoformat(str(e["date"])) for e in raw["shift_exceptions"]]
+    for exception, date in zip(raw["shift_exceptions"], dates, strict=True):
+        exception["date"] = (DEMO_EVE + (date - min(dates))).isoformat()
+    return raw
 
 
 def load_handler(function: str):

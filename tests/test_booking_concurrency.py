@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from couvert.settings import reload_settings
-from tests.booking_support import book, booking_body, ids
+from tests.booking_support import DAY, book, booking_body, ids
 from tests.test_check_availability import availability
 
 pytestmark = pytest.mark.slow
@@ -136,7 +136,7 @@ def test_a_booking_that_cannot_get_the_day_lock_in_time_is_503_with_retry_after(
     reg = ids(app_env)["Regular Dinner"]
     with psycopg.connect(app_env) as holder:  # another booking of the same day, still in progress
         holder.execute("select pg_advisory_xact_lock(hashtextextended(%s::text || '/' || %s::text, 0))",
-                       (demo_location, "2026-12-02"))
+                       (demo_location, DAY))
         status, body, headers = book(demo_location, booking_body(reg, "19:00", 2))
         holder.rollback()
     assert (status, body["error"]["code"], headers.get("Retry-After")) == (503, "busy", "1")

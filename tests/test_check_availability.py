@@ -11,10 +11,13 @@ import pytest
 from couvert.auth import issue_dev_token
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.snapshots import load_snapshot
+from tests.clock import at, day, iso
 from tests.conftest import DEFAULT_NOW, JWT_SECRET
-from tests.support import ROOT, call
+from tests.support import DEMO_CLOSED_DAY, DEMO_EVE, ROOT, call
 
-DAY = "2026-12-02"
+EVE, CLOSED_DAY = DEMO_EVE.isoformat(), DEMO_CLOSED_DAY.isoformat()
+
+DAY = iso(9)  # a Wednesday
 
 
 def availability(location_id, **query):
@@ -62,7 +65,7 @@ def test_filtering_by_ticket(app_env, demo_location):
     ({"channel": "fax"}, "channel"),
     ({"party_size": 0}, "party_size"),
     ({"party_size": 9}, "party_size"),
-    ({"date": "2026-13-01"}, "date"),
+    ({"date": f"{day(9).year}-13-01"}, "date"),
     ({"date": "tomorrow"}, "date"),
     ({"party_size": "four"}, "party_size"),
     ({"ticket_id": "not-a-uuid"}, "ticket_id"),
@@ -145,7 +148,7 @@ def _insert_bookings(conn, location_id):
             ("R4", "19:00", 4, "pending_payment", DEFAULT_NOW - dt.timedelta(minutes=1)),
             ("T2", "20:00", 3, "cancelled", None), ("R5", "19:05", 4, "confirmed", None)]
     for n, (table, time, party, status, hold) in enumerate(rows):
-        start = dt.datetime.fromisoformat(f"{DAY}T{time}:00+01:00")
+        start = at(9, time)
         end = start + dt.timedelta(minutes=120)
         conn.execute(
             """insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time, end_time,
@@ -175,24 +178,24 @@ def test_the_http_result_equals_the_pure_engines(app_env, demo_location):
 
 def test_the_calendar_marks_closed_full_and_available_days(app_env, demo_location):
     status, body, _ = call("check_availability", "GET", f"/v1/locations/{demo_location}/availability/calendar",
-                           query={"from": "2026-12-23", "to": "2026-12-26", "party_size": 2})
+                           query={"from": iso(30), "to": iso(33), "party_size": 2})
     assert status == 200
     days = {d["date"]: d for d in body["days"]}
-    assert days["2026-12-25"] == {"date": "2026-12-25", "status": "closed", "available_slots": 0,
-                                  "first_available": None}
-    assert days["2026-12-24"]["status"] == "available" and days["2026-12-24"]["first_available"] == "12:00"
+    assert days[CLOSED_DAY] == {"date": CLOSED_DAY, "status": "closed", "available_slots": 0,
+                                "first_available": None}
+    assert days[EVE]["status"] == "available" and days[EVE]["first_available"] == "12:00"
     with psycopg.connect(app_env) as conn:
         conn.execute("update shift_tickets set max_covers_total = 0")
     days = {d["date"]: d for d in call("check_availability", "GET",
                                        f"/v1/locations/{demo_location}/availability/calendar",
-                                       query={"from": "2026-12-23", "to": "2026-12-26", "party_size": 2})[1]["days"]}
-    assert days["2026-12-24"]["status"] == "full"
+                                       query={"from": iso(30), "to": iso(33), "party_size": 2})[1]["days"]}
+    assert days[EVE]["status"] == "full"
 
 
 @pytest.mark.parametrize("query, field", [
-    ({"from": "2026-12-01", "to": "2027-02-01"}, "to"),
-    ({"from": "2026-12-10", "to": "2026-12-01"}, "from"),
-    ({"from": "2026-12-01"}, "to"),
+    ({"from": iso(8), "to": iso(70)}, "to"),
+    ({"from": iso(17), "to": iso(8)}, "from"),
+    ({"from": iso(8)}, "to"),
 ])
 def test_bad_calendar_ranges_are_422(app_env, demo_location, query, field):
     status, body, _ = call("check_availability", "GET", f"/v1/locations/{demo_location}/availability/calendar",
@@ -202,7 +205,7 @@ def test_bad_calendar_ranges_are_422(app_env, demo_location, query, field):
 
 def test_a_62_day_calendar_is_allowed(app_env, demo_location):
     status, body, _ = call("check_availability", "GET", f"/v1/locations/{demo_location}/availability/calendar",
-                           query={"from": "2026-12-01", "to": "2027-01-31", "party_size": 2})
+                           query={"from": iso(8), "to": iso(69), "party_size": 2})
     assert status == 200 and len(body["days"]) == 62
 
 

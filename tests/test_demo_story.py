@@ -9,16 +9,18 @@ import pytest
 from couvert.engine import AvailabilityEngine, AvailabilityRequest, Booking
 from couvert.engine.clock import slot_instant, zone
 from couvert.snapshots import load_snapshot
+from tests.clock import PINNED_NOW, day
+from tests.support import DEMO_CLOSED_DAY, DEMO_EVE
 
-NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-WEDNESDAY = dt.date(2026, 12, 2)
+NOW = PINNED_NOW
+WEDNESDAY = day(9)
 AMS = zone("Europe/Amsterdam")
 
 
 @pytest.fixture
 def demo(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
-        snapshot = load_snapshot(conn, demo_location, WEDNESDAY - dt.timedelta(days=1), dt.date(2026, 12, 26))
+        snapshot = load_snapshot(conn, demo_location, WEDNESDAY - dt.timedelta(days=1), DEMO_CLOSED_DAY + dt.timedelta(days=1))
     by_name = {t.name: t.id for t in snapshot.tickets.values()}
     tables = {t.name: t.id for t in snapshot.tables.values()}
     shifts = {s.name: s.shift_id for s in snapshot.shifts_by_date[WEDNESDAY]}
@@ -79,14 +81,14 @@ def test_chefs_table_pacing_four_per_quarter_and_twelve_per_shift(demo):
 
 def test_kerstavond_runs_diner_from_17_to_21(demo):
     snapshot, tickets, _tables, _ = demo
-    s = _slots(snapshot, dt.date(2026, 12, 24), 2, tickets["Regular Dinner"])
+    s = _slots(snapshot, DEMO_EVE, 2, tickets["Regular Dinner"])
     times = sorted(t for shift, t in s if shift == "Diner")
     assert times[0] == "17:00" and times[-1] == "20:45"
 
 
 def test_christmas_day_is_closed_with_its_label(demo):
     snapshot, tickets, _tables, _ = demo
-    results = AvailabilityEngine(snapshot, NOW).availability(AvailabilityRequest(dt.date(2026, 12, 25), 2))
+    results = AvailabilityEngine(snapshot, NOW).availability(AvailabilityRequest(DEMO_CLOSED_DAY, 2))
     shifts = [s for t in results for s in t.shifts]
     assert shifts and all(s.shift.closed and s.shift.label == "Eerste Kerstdag" for s in shifts)
     assert {slot.reason_code for s in shifts for slot in s.slots} == {"closed"}

@@ -9,6 +9,7 @@ from urllib.error import HTTPError
 import pytest
 
 from couvert.devserver import make_handler, read_routes
+from tests.clock import iso
 
 
 def test_every_http_route_of_the_template_is_served():
@@ -44,7 +45,7 @@ def test_health_and_availability_over_http(server):
     base, location = server
     status, body = _get(f"{base}/health")
     assert status == 200 and json.loads(body)["location_id"] == str(location)
-    status, body = _get(f"{base}/v1/locations/{location}/availability?date=2026-12-24&party_size=2")
+    status, body = _get(f"{base}/v1/locations/{location}/availability?date={iso(9)}&party_size=2")
     assert status == 200 and json.loads(body)["tickets"][0]["shifts"]
 
 
@@ -59,6 +60,7 @@ def test_odd_requests_get_clear_errors_not_crashes(server):
 
 
 @pytest.mark.slow
+@pytest.mark.fuzz
 def test_fuzzing_the_openapi_document_finds_no_server_errors(server):
     """schemathesis generates valid and invalid requests from /openapi.json: none may get a 5xx."""
     import shutil

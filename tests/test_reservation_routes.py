@@ -1,6 +1,5 @@
 """functions/transition_status: reads, transitions, reconfirm, PATCH, operator reads, and who may do what."""
 
-import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -8,7 +7,8 @@ import psycopg
 import pytest
 
 from couvert.auth import issue_dev_token
-from tests.booking_support import book, booking_body, ids
+from tests.booking_support import DAY, book, booking_body, ids
+from tests.clock import AMSTERDAM, PINNED_NOW, at
 from tests.conftest import JWT_SECRET
 from tests.support import call
 from tests.test_check_availability import add_member
@@ -105,7 +105,7 @@ def test_bad_transition_bodies_are_422(booked):
 def test_reconfirm_with_the_token(booked, app_env):
     rid, token, _, _ = booked
     status, body, _ = res("POST", rid, "/reconfirm", query={"token": token})
-    assert status == 200 and body["reservation"]["reconfirmed_at"].startswith("2026-11-23T10:00:00")
+    assert status == 200 and body["reservation"]["reconfirmed_at"] == PINNED_NOW.astimezone(AMSTERDAM).isoformat()
     with psycopg.connect(app_env) as conn:
         assert conn.execute("select performed_by_type from audit_log where action = 'reconfirmed'").fetchone() == (
             "guest",)
@@ -117,7 +117,7 @@ def test_reconfirm_with_the_token(booked, app_env):
 def test_two_hosts_at_once_one_seats_one_marks_no_show(booked, app_env, set_now):
     rid, _, _, _ = booked
     add_member(app_env, booked[3], "host-2")
-    set_now(dt.datetime(2026, 12, 2, 18, 30, tzinfo=dt.UTC))  # 19:30 local: past the no-show grace
+    set_now(at(9, "19:30"))  # past the no-show grace
     start = threading.Barrier(2)
 
     def act(args):
@@ -138,7 +138,7 @@ def test_two_hosts_at_once_one_seats_one_marks_no_show(booked, app_env, set_now)
 
 def test_without_from_a_late_arrival_corrects_a_no_show(booked, set_now):
     rid, _, _, _ = booked
-    set_now(dt.datetime(2026, 12, 2, 18, 30, tzinfo=dt.UTC))
+    set_now(at(9, "19:30"))
     assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "no_show"})[0] == 200
     status, body, _ = res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "seated"})
     assert status == 200 and body["reservation"]["status"] == "seated"
@@ -147,12 +147,12 @@ def test_without_from_a_late_arrival_corrects_a_no_show(booked, set_now):
 def test_operator_reads_the_day_list_risk_and_customer(booked, app_env):
     rid, _, _, location = booked
     status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/reservations",
-                           query={"date": "2026-12-02"}, headers=op("host-1"))
+                           query={"date": DAY}, headers=op("host-1"))
     assert status == 200 and [r["id"] for r in body["reservations"]] == [rid]
     assert call("transition_status", "GET", f"/v1/locations/{location}/reservations",
-                query={"date": "2026-12-02", "status": "cancelled"}, headers=op("host-1"))[1] == {"reservations": []}
+                query={"date": DAY, "status": "cancelled"}, headers=op("host-1"))[1] == {"reservations": []}
     status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/shift-risk",
-                           query={"date": "2026-12-02"}, headers=op("host-1"))
+                           query={"date": DAY}, headers=op("host-1"))
     assert status == 200 and body["shifts"][0]["reservation_count"] == 1
     customer = res("GET", rid, headers=op("host-1"))[1]["customer"]["id"]
     status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/customers/{customer}",
@@ -163,7 +163,7 @@ def test_operator_reads_the_day_list_risk_and_customer(booked, app_env):
 def test_operator_reads_need_a_token(booked):
     _, _, _, location = booked
     status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/reservations",
-                           query={"date": "2026-12-02"})
+                           query={"date": DAY})
     assert (status, body["error"]["code"]) == (401, "unauthorized")
 
 

@@ -2,11 +2,12 @@
 
 import psycopg
 
+from tests.clock import PINNED_NOW, later
 from tests.support import FakeContext, load_handler
 from tests.test_stripe_flow import paid_then_cancelled_by_the_host, refunds_of
 
 SCHEDULE_EVENT = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
-                  "account": "123456789012", "time": "2026-11-23T09:00:00Z", "region": "eu-west-1",
+                  "account": "123456789012", "time": PINNED_NOW.isoformat(), "region": "eu-west-1",
                   "resources": [], "detail": {}}
 
 
@@ -21,8 +22,8 @@ def test_a_scheduled_run_frees_lapsed_holds_and_refunds(deposit, app_env, set_no
                         select location_id, ticket_id, shift_id, reservation_date, '21:00', '23:00', 2,
                                (select id from tables where name = 'P2'), 'pending_payment', 'LAPSED1',
                                start_at + interval '2 hours', end_at + interval '2 hours',
-                               occupied_until + interval '2 hours', timestamptz '2026-11-23 08:00+00'
-                        from reservations limit 1""")
+                               occupied_until + interval '2 hours', %s
+                        from reservations limit 1""", (later(hours=-1),))
     handler = load_handler("scheduled").lambda_handler
     first = handler(SCHEDULE_EVENT, FakeContext())["counts"]
     second = handler(SCHEDULE_EVENT, FakeContext())["counts"]  # delivered twice: nothing more happens

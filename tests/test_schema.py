@@ -7,9 +7,13 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from tests.support import as_role
+from tests.clock import AMSTERDAM, at, day
+from tests.support import DEMO_CLOSED_DAY, DEMO_EVE, as_role
 
-AMS = dt.timezone(dt.timedelta(hours=1))
+
+def local(offset: int, wall: str) -> dt.datetime:
+    """A wall-clock moment on day(offset) at the demo location, with its offset."""
+    return at(offset, wall).astimezone(AMSTERDAM)
 
 
 def _ids(conn, location_id):
@@ -34,31 +38,31 @@ def _insert_reservation(conn, location_id, ids, start, minutes=120, status="conf
 def test_the_exclusion_constraint_refuses_overlapping_stays_on_one_table(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
         ids = _ids(conn, demo_location)
-        _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 18, 0, tzinfo=AMS))
+        _insert_reservation(conn, demo_location, ids, local(8, "18:00"))
         with pytest.raises(psycopg.errors.ExclusionViolation) as caught:
-            _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 19, 59, tzinfo=AMS))
+            _insert_reservation(conn, demo_location, ids, local(8, "19:59"))
         assert caught.value.diag.constraint_name == "table_occupancies_no_overlap"
 
 
 def test_the_exclusion_constraint_accepts_touching_stays(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
         ids = _ids(conn, demo_location)
-        _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 18, 0, tzinfo=AMS))
-        _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 20, 0, tzinfo=AMS))
+        _insert_reservation(conn, demo_location, ids, local(8, "18:00"))
+        _insert_reservation(conn, demo_location, ids, local(8, "20:00"))
         assert conn.execute("select count(*) from table_occupancies").fetchone()[0] == 2
 
 
 def test_cancelling_frees_the_table_and_completing_frees_it_from_completed_at(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
         ids = _ids(conn, demo_location)
-        first = _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 18, 0, tzinfo=AMS))
+        first = _insert_reservation(conn, demo_location, ids, local(8, "18:00"))
         conn.execute("update reservations set status = 'cancelled' where id = %s", (first,))
-        second = _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 18, 30, tzinfo=AMS))
+        second = _insert_reservation(conn, demo_location, ids, local(8, "18:30"))
         conn.execute("update reservations set status = 'completed', completed_at = %s where id = %s",
-                     (dt.datetime(2026, 12, 1, 19, 30, tzinfo=AMS), second))
-        _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 19, 30, tzinfo=AMS))
+                     (local(8, "19:30"), second))
+        _insert_reservation(conn, demo_location, ids, local(8, "19:30"))
         with pytest.raises(psycopg.errors.ExclusionViolation):
-            _insert_reservation(conn, demo_location, ids, dt.datetime(2026, 12, 1, 19, 15, tzinfo=AMS))
+            _insert_reservation(conn, demo_location, ids, local(8, "19:15"))
 
 
 def _schedule(conn, location_id, day):
@@ -68,27 +72,27 @@ def _schedule(conn, location_id, day):
 
 def test_effective_schedule_on_a_normal_day(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
-        rows = _schedule(conn, demo_location, dt.date(2026, 12, 2))  # a Wednesday
+        rows = _schedule(conn, demo_location, day(9))  # a Wednesday
     assert [(r["name"], r["start_time"], r["end_time"], r["closed"]) for r in rows] == [
         ("Lunch", dt.time(12), dt.time(15), False), ("Diner", dt.time(18), dt.time(23), False)]
 
 
 def test_effective_schedule_leaves_out_a_weekday_the_shift_does_not_run(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
-        rows = _schedule(conn, demo_location, dt.date(2026, 11, 30))  # a Monday: no lunch
+        rows = _schedule(conn, demo_location, day(7))  # a Monday: no lunch
     assert [r["name"] for r in rows] == ["Diner"]
 
 
 def test_effective_schedule_with_a_location_wide_closure(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
-        rows = _schedule(conn, demo_location, dt.date(2026, 12, 25))
+        rows = _schedule(conn, demo_location, DEMO_CLOSED_DAY)
     assert {(r["name"], r["closed"], r["label"]) for r in rows} == {
         ("Lunch", True, "Eerste Kerstdag"), ("Diner", True, "Eerste Kerstdag")}
 
 
 def test_effective_schedule_with_a_shift_specific_modified_exception(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
-        rows = {r["name"]: r for r in _schedule(conn, demo_location, dt.date(2026, 12, 24))}
+        rows = {r["name"]: r for r in _schedule(conn, demo_location, DEMO_EVE)}
     assert (rows["Diner"]["start_time"], rows["Diner"]["end_time"]) == (dt.time(17), dt.time(21))
     assert rows["Diner"]["label"] == "Kerstavond" and not rows["Diner"]["closed"]
     assert (rows["Lunch"]["start_time"], rows["Lunch"]["label"]) == (dt.time(12), None)
@@ -98,8 +102,8 @@ def test_a_shift_specific_exception_beats_a_location_wide_one(database_url, demo
     with psycopg.connect(database_url) as conn:
         shift = conn.execute("select id from shifts where name = 'Diner'").fetchone()[0]
         conn.execute("""insert into shift_exceptions (location_id, shift_id, exception_date, exception_type, label)
-                        values (%s, %s, '2026-12-25', 'special', 'Kerstdiner')""", (demo_location, shift))
-        rows = {r["name"]: r for r in _schedule(conn, demo_location, dt.date(2026, 12, 25))}
+                        values (%s, %s, %s, 'special', 'Kerstdiner')""", (demo_location, shift, DEMO_CLOSED_DAY))
+        rows = {r["name"]: r for r in _schedule(conn, demo_location, DEMO_CLOSED_DAY)}
     assert rows["Diner"]["closed"] is False and rows["Diner"]["label"] == "Kerstdiner"
     assert rows["Lunch"]["closed"] is True
 
@@ -109,9 +113,9 @@ def test_a_special_day_runs_a_shift_on_a_weekday_it_normally_skips(database_url,
         shift = conn.execute("select id from shifts where name = 'Lunch'").fetchone()[0]
         conn.execute("""insert into shift_exceptions (location_id, shift_id, exception_date, exception_type,
                           override_start_time, override_end_time, label)
-                        values (%s, %s, '2026-11-30', 'special', '11:00', '14:00', 'Sinterklaaslunch')""",
-                     (demo_location, shift))
-        rows = {r["name"]: r for r in _schedule(conn, demo_location, dt.date(2026, 11, 30))}
+                        values (%s, %s, %s, 'special', '11:00', '14:00', 'Sinterklaaslunch')""",
+                     (demo_location, shift, day(7)))  # a Monday: Lunch runs Wednesday to Sunday
+        rows = {r["name"]: r for r in _schedule(conn, demo_location, day(7))}
     assert (rows["Lunch"]["start_time"], rows["Lunch"]["end_time"]) == (dt.time(11), dt.time(14))
     assert rows["Lunch"]["label"] == "Sinterklaaslunch" and rows["Lunch"]["exception_type"] == "special"
 
@@ -148,3 +152,31 @@ def test_every_table_and_view_has_a_comment(database_url):
                                     and c.relname <> 'schema_migrations'
                                     and obj_description(c.oid, 'pg_class') is null""").fetchall()
     assert missing == []
+
+
+# Columns whose now() default only stamps a record; nothing is ever compared with them as a deadline.
+RECORD_STAMPS = {"created_at", "updated_at", "received_at", "applied_at"}
+
+
+def test_no_column_default_reads_the_database_clock_except_record_stamps(database_url):
+    with psycopg.connect(database_url) as conn:
+        clocked = conn.execute(
+            """select table_name, column_name from information_schema.columns
+               where table_schema = 'public'
+                 and column_default ~* '(now\\(\\)|current_timestamp|clock_timestamp|localtimestamp|current_date)'
+               order by 1, 2""").fetchall()
+    assert clocked, "the record stamps themselves should be found by this query"
+    assert [(t, c) for t, c in clocked if c not in RECORD_STAMPS] == []
+
+
+def test_no_function_reads_the_database_clock(database_url):
+    """`now` is an argument (p_now), never a default or a call: every decision uses the caller's clock.
+    Only the updated_at trigger stamps a record with the database's time."""
+    with psycopg.connect(database_url) as conn:
+        readers = conn.execute(
+            """select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+               where n.nspname = 'public'
+                 and (p.prosrc ~* '(now\\(\\)|current_timestamp|clock_timestamp|localtimestamp|current_date|statement_timestamp|transaction_timestamp)'
+                      or coalesce(pg_get_expr(p.proargdefaults, 0), '') ~* '(now\\(\\)|current_timestamp)')
+               order by 1""").fetchall()
+    assert [name for (name,) in readers] == ["touch_updated_at"]

@@ -9,6 +9,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from tests.clock import at
+
 STATUSES = ["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
 ACTORS = ["operator", "guest", "system"]
 ALLOWED = {  # lifecycle.md, written out independently of the SQL table it checks
@@ -22,7 +24,7 @@ ALLOWED = {  # lifecycle.md, written out independently of the SQL table it check
     ("seated", "completed"): {"operator", "system"}, ("seated", "confirmed"): {"operator"},
     ("no_show", "seated"): {"operator"},
 }
-START = dt.datetime(2026, 12, 2, 18, 0, tzinfo=dt.UTC)
+START = at(9, "19:00")
 AFTER_GRACE = START + dt.timedelta(minutes=20)
 
 

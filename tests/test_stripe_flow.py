@@ -15,6 +15,7 @@ from couvert.outbox import dispatch_money
 from couvert.payments import get_payments
 from couvert.settings import current_time
 from tests.booking_support import book, booking_body, ids
+from tests.clock import at, later
 from tests.conftest import WEBHOOK_SECRET
 from tests.support import call
 from tests.test_reservation_routes import op
@@ -136,13 +137,12 @@ def test_the_dispatcher_run_twice_at_once_refunds_once(deposit, app_env):
 
 
 def test_a_guest_cancelling_late_gets_the_policy_refund_from_the_snapshot(deposit, app_env, set_now):
-    import datetime as dt
 
     body, client = deposit
     pi = body["payment"]["payment_intent_id"]
     pay(client, pi)
     deliver(event("payment_intent.succeeded", {"id": pi}))
-    set_now(dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC))  # inside the 48 h window; Fine Dining refunds 0 %
+    set_now(at(8, "13:00"))  # inside the 48 h window; Fine Dining refunds 0 %
     status, answer, _ = call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
                              body={"to": "cancelled"}, query={"token": body["manage_token"]})
     assert status == 200 and answer["refund"]["amount"] == "0.00"
@@ -151,7 +151,6 @@ def test_a_guest_cancelling_late_gets_the_policy_refund_from_the_snapshot(deposi
 
 
 def test_a_late_payment_after_the_table_was_taken_is_refunded_not_overbooked(deposit, app_env, set_now):
-    import datetime as dt
 
     body, client = deposit
     pi = body["payment"]["payment_intent_id"]
@@ -159,7 +158,7 @@ def test_a_late_payment_after_the_table_was_taken_is_refunded_not_overbooked(dep
     with psycopg.connect(app_env) as conn:  # only the held table exists for this party
         held = conn.execute("select table_id from reservations").fetchone()[0]
         conn.execute("update tables set is_active = false where id <> %s", (held,))
-    set_now(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC))  # the 15-minute hold has lapsed
+    set_now(later(minutes=30))  # the 15-minute hold has lapsed
     taken = book(body["reservation"]["location_id"], booking_body(names["Chef's Table"], "19:00", 2,
                                                                     guest={"first_name": "B", "last_name": "C",
                                                                            "email": "b@example.com"}))

@@ -121,7 +121,7 @@ def _payment_succeeded(conn: psycopg.Connection, reservation: dict, intent, now:
             status = "cancelled"
     if status == "cancelled":
         conn.execute(query("record_payment"), paid)
-        conn.execute(query("refund_in_full"), {"id": reservation["id"], "reason": "late payment"})
+        conn.execute(query("refund_in_full"), {"id": reservation["id"], "reason": "late payment", "now": now})
         return "refunded: the reservation was already cancelled"
     if reservation["payment_status"] != "paid":
         conn.execute(query("record_payment"), paid)

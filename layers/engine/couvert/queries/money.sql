@@ -29,11 +29,12 @@ where id = %(id)s
 update public.reservations set payment_status = %(payment_status)s where id = %(id)s
 
 -- name: refund_in_full
-insert into public.outbox_events (location_id, reservation_id, kind, payload)
+insert into public.outbox_events (location_id, reservation_id, kind, payload, next_attempt_at)
 select r.location_id, r.id, 'stripe.refund',
        jsonb_build_object('payment_intent_id', r.payment_intent_id,
                           'amount_cents', round(r.payment_amount * 100)::bigint,
-                          'currency', l.currency, 'reason', %(reason)s::text)
+                          'currency', l.currency, 'reason', %(reason)s::text),
+       %(now)s
 from public.reservations r join public.locations l on l.id = r.location_id
 where r.id = %(id)s and r.payment_amount > 0
 
