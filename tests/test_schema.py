@@ -120,6 +120,18 @@ def test_a_special_day_runs_a_shift_on_a_weekday_it_normally_skips(database_url,
     assert rows["Lunch"]["label"] == "Sinterklaaslunch" and rows["Lunch"]["exception_type"] == "special"
 
 
+def test_a_location_wide_special_labels_the_shifts_that_run_and_wakes_no_other(database_url, demo_location):
+    """A location-wide `special` re-labels (and re-times) the day's running shifts; only a shift-specific
+    `special` makes a shift run on a weekday outside its days_of_week."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute("""insert into shift_exceptions (location_id, shift_id, exception_date, exception_type,
+                          override_start_time, label)
+                        values (%s, null, %s, 'special', '17:30', 'Wildweek')""", (demo_location, day(7)))
+        rows = {r["name"]: r for r in _schedule(conn, demo_location, day(7))}  # a Monday: Lunch does not run
+    assert list(rows) == ["Diner"]
+    assert (rows["Diner"]["start_time"], rows["Diner"]["label"]) == (dt.time(17, 30), "Wildweek")
+
+
 @pytest.mark.parametrize("sql, constraint", [
     ("update tables set min_capacity = 9 where name = 'R1'", "tables_capacity_range"),
     ("update policy_sets set cancel_refund_pct = 101", "policy_sets_cancel_refund_pct_range"),
