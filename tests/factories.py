@@ -118,9 +118,10 @@ class World:
 
     def slots(self, party_size: int = 2, channel: str = "widget", now: dt.datetime = NOON_BEFORE,
               ticket: uuid.UUID | None = None, shift: uuid.UUID | None = None,
-              day: dt.date | None = None) -> dict[str, SlotResult]:
+              day: dt.date | None = None, respect_booking_window: bool = True) -> dict[str, SlotResult]:
         """The slots of one ticket and shift (the only ones, unless named), keyed 'HH:MM'."""
-        results = self.engine(now).availability(AvailabilityRequest(day or self.day, party_size, channel, ticket))
+        results = self.engine(now).availability(AvailabilityRequest(day or self.day, party_size, channel, ticket,
+                                                                    respect_booking_window))
         out: dict[str, SlotResult] = {}
         for t in results:
             for s in t.shifts:

@@ -175,9 +175,14 @@ def test_squeeze_to_a_fixed_end_time(world):
     assert slots["20:00"].reason_code == "tables_full"  # the fixed end is not later than the arrival
 
 
-def test_a_squeeze_slot_without_the_limit_reached_reports_squeeze_available_false(squeeze_world):
-    slot = squeeze_world.slots(ticket=squeeze_world.squeezy)["18:15"]
-    assert slot.available and not slot.squeeze_available
+def test_outside_the_booking_window_every_other_check_still_applies(world):
+    """A host's correction (respect_booking_window=False) skips cut_off, never capacity or tables."""
+    _link(world)
+    world.book(world.evening, world.dinner, "19:00", tables=[world.t1])
+    late = world.at("19:10")
+    assert world.slots(now=late)["19:00"].reason_code == "cut_off"
+    slots = world.slots(now=late, respect_booking_window=False)
+    assert slots["19:00"].reason_code == "tables_full" and slots["21:00"].available
 
 
 # -- table groups, buffers, rules ---------------------------------------------------------------

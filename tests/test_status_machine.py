@@ -36,7 +36,7 @@ def world(database_url, demo_location):
     ids = {r["name"]: r["id"] for r in conn.execute("select name, id from tickets")}
     shift = conn.execute("select id from shifts where name = 'Diner'").fetchone()["id"]
     table = conn.execute("select id from tables where name = 'R3'").fetchone()["id"]
-    customer = conn.execute("""insert into customers (location_id, first_name, last_name, email, tags)
+    customer = conn.execute("""insert into customers (location_id, first_name, last_name, email, operator_tags)
                                values (%s, 'Ada', 'L', 'ada@example.com', '["allergy_nuts"]') returning id""",
                             (demo_location,)).fetchone()["id"]
     conn.commit()

@@ -38,7 +38,7 @@ def get_reservation(reservation_id: UUID, token: Token = None) -> dict[str, Any]
 @app.post("/v1/reservations/<reservation_id>/transitions")
 def transition(reservation_id: UUID, body: Annotated[TransitionIn, Body()], token: Token = None) -> dict[str, Any]:
     result = lifecycle.transition(get_database(), _caller(), reservation_id, body.to, body.reason, current_time(),
-                                  token, body.expected_from)
+                                  token, body.expected_from, body.table_id)
     metrics.add_metric(name=f"Transition_{body.to}", unit=MetricUnit.Count, value=1)
     return result
 

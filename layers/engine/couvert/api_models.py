@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from couvert.availability_service import DayAvailability
 from couvert.engine import CalendarDay
@@ -133,25 +133,9 @@ class GuestIn(BaseModel):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     email: EmailStr
-    phone: str | None = Field(None, max_length=32)
+    # As the guest types it; read in the location's country and stored in E.164 (couvert.phones).
+    phone: str | None = Field(None, max_length=32, pattern=r"^[0-9+()./ -]*$")
     locale: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str | None) -> str | None:
-        """Stored in E.164.  Numbers must be international (+31 6 ...): a bare national number is
-        ambiguous for a location that takes foreign guests."""
-        if value is None or value == "":
-            return None
-        import phonenumbers
-
-        try:
-            number = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException:
-            raise ValueError("not a phone number in international format (+31 6 12345678)") from None
-        if not phonenumbers.is_valid_number(number):
-            raise ValueError("not a valid phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class ReservationIn(_SeatChoice):
@@ -193,6 +177,8 @@ class TransitionIn(BaseModel):
     reason: str | None = Field(None, max_length=500)
     # The status the caller saw: when set, the move is refused (409) if someone changed it meanwhile.
     expected_from: Status | None = Field(None, alias="from")
+    # Operators seating a guest who arrived after being marked a no-show: the table to seat them at.
+    table_id: UUID | None = None
 
 
 class ChangeIn(_SeatChoice):

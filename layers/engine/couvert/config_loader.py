@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
@@ -28,6 +29,16 @@ Channel = Literal["widget", "phone", "walk_in", "google", "third_party"]
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    """IANA time zone -> ISO country code, from zone.tab (one country per zone)."""
+    from importlib.resources import files
+
+    table = files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    return {cols[2]: cols[0] for line in table.splitlines()
+            if line and not line.startswith("#") and len(cols := line.split("\t")) >= 3}
 
 
 def _check_weekdays(days: list[int] | None) -> list[int] | None:
@@ -54,6 +65,15 @@ class LocationIn(_Entry):
     slug: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     timezone: str = "Europe/Amsterdam"
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    # Where national phone numbers are read; by default the country of the time zone (NL for
+    # Europe/Amsterdam), from the IANA zone table shipped with tzdata.
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+
+    @model_validator(mode="after")
+    def _country_of_zone(self):
+        if self.country is None:
+            self.country = _zone_countries().get(self.timezone)
+        return self
 
     @field_validator("timezone")
     @classmethod

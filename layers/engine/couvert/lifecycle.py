@@ -16,13 +16,14 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from couvert.api_models import money
+from couvert.audit import audit
 from couvert.db import Database, RequestContext
-from couvert.errors import InvalidTransition, NotFound
+from couvert.errors import Forbidden, InvalidTransition, NotFound, SlotUnavailable, ValidationFailed
 from couvert.queries import query
 from couvert.reservations import reservation_json
+from couvert.seating import free_seat, recheck, table_conflicts
 
 
 def token_hash(token: str) -> str:
@@ -59,6 +60,9 @@ def _mapped_errors() -> Iterator[None]:
     except psycopg.Error as error:
         if error.sqlstate == "CV404":
             raise NotFound("reservation not found") from None
+        if error.sqlstate == "CV410":
+            raise SlotUnavailable(error.diag.message_primary or "the option expired",
+                                  reason_code="option_expired") from None
         if error.sqlstate == "CV409":
             raise InvalidTransition(error.diag.message_primary or "transition not allowed",
                                     current_status=error.diag.message_detail) from None
@@ -79,8 +83,13 @@ def get_reservation(db: Database, caller: RequestContext, reservation_id: UUID,
 
 
 def transition(db: Database, caller: RequestContext, reservation_id: UUID, to: str, reason: str | None,
-               now: dt.datetime, token: str | None = None, expected_from: str | None = None) -> dict[str, Any]:
-    with reservation_transaction(db, caller, reservation_id, token) as (conn, who):
+               now: dt.datetime, token: str | None = None, expected_from: str | None = None,
+               table_id: UUID | None = None) -> dict[str, Any]:
+    if table_id is not None and not caller.is_operator:
+        raise Forbidden("only operators choose a table", field="table_id")
+    with table_conflicts(), reservation_transaction(db, caller, reservation_id, token) as (conn, who):
+        if who.is_operator:
+            _prepare_operator_move(conn, who, reservation_id, to, now, table_id)
         result = conn.execute(query("transition"), {
             "id": reservation_id, "to": to, "reason": reason, "actor_type": who.actor_type,
             "actor_id": who.user_uuid, "now": now, "expected_from": expected_from}).fetchone()["result"]
@@ -89,6 +98,40 @@ def transition(db: Database, caller: RequestContext, reservation_id: UUID, to: s
     if to == "cancelled":
         body["refund"] = {"amount": money(Decimal(result["refund_cents"]) / 100), "currency": row["currency"]}
     return body
+
+
+def _prepare_operator_move(conn: psycopg.Connection, who: RequestContext, reservation_id: UUID, to: str,
+                           now: dt.datetime, table_id: UUID | None) -> None:
+    """What an operator's move needs before the status machine takes it, decided by the engine:
+    an expired option is re-booked (its slot re-checked as if booked now), and a guest arriving after
+    a no-show gets a table that is free now (theirs, the host's choice, or the engine's)."""
+    current = conn.cursor(row_factory=dict_row).execute(query("reservation_for_change"),
+                                                        {"id": reservation_id}).fetchone()
+    if current is None:
+        return  # the status machine answers 404
+    if current["status"] == "option" and to == "confirmed" and current["option_expires_at"] <= now:
+        stay = recheck(conn, current, now, booking_window="skip")
+        with conn.pipeline():
+            conn.execute(query("take_stay"), {"id": reservation_id, **stay.columns()})
+            conn.execute(query("clear_option_expiry"), {"id": reservation_id})
+        audit(conn, who, current["location_id"], reservation_id, "option_rebooked",
+              {"option_expires_at": current["option_expires_at"].isoformat()},
+              {"table_id": _s(stay.table_id), "table_group_id": _s(stay.table_group_id)})
+    elif current["status"] == "no_show" and to == "seated":
+        seat = free_seat(conn, current, now, table_id)
+        if seat != (current["table_id"], current["table_group_id"]):
+            conn.execute(query("move_to_table"), {"id": reservation_id, "table_id": seat[0],
+                                                  "table_group_id": seat[1]})
+            audit(conn, who, current["location_id"], reservation_id, "table_change",
+                  {"table_id": _s(current["table_id"]), "table_group_id": _s(current["table_group_id"])},
+                  {"table_id": _s(seat[0]), "table_group_id": _s(seat[1])})
+    elif table_id is not None:
+        raise ValidationFailed("a table is chosen in a transition only when seating a guest after a no-show",
+                               fields={"table_id": "only with no_show -> seated"})
+
+
+def _s(value: UUID | None) -> str | None:
+    return str(value) if value else None
 
 
 def system_transition(conn: psycopg.Connection, reservation_id: UUID, to: str, reason: str,
@@ -108,10 +151,7 @@ def reconfirm(db: Database, caller: RequestContext, reservation_id: UUID, token:
             raise InvalidTransition("only a confirmed reservation can be reconfirmed",
                                     current_status=current["status"] if current else None)
         row = _load(conn, reservation_id)
-        conn.execute(query("insert_audit"), {
-            "location_id": row["location_id"], "entity_type": "reservation", "entity_id": reservation_id,
-            "action": "reconfirmed", "old_value": None, "new_value": Jsonb({"reconfirmed_at": now.isoformat()}),
-            "performed_by": who.user_uuid, "performed_by_type": who.actor_type})
+        audit(conn, who, row["location_id"], reservation_id, "reconfirmed", None, {"reconfirmed_at": now.isoformat()})
     return {"reservation": reservation_json(row, for_guest=not who.is_operator)}
 
 

@@ -71,8 +71,12 @@ class StripePayments:
         return refund.status
 
     def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str) -> None:
+        """Cancel an unpaid PaymentIntent; one Stripe already reports cancelled counts as done."""
         try:
             self._client.v1.payment_intents.cancel(payment_intent_id, options={"idempotency_key": idempotency_key})
+        except self._stripe.InvalidRequestError as error:
+            if self.retrieve_payment_intent(payment_intent_id).status != "canceled":
+                raise PaymentUnavailable(f"the payment provider refused: {error.user_message or error}") from None
         except self._stripe.StripeError as error:
             raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
 

@@ -2,8 +2,9 @@
 
 Verify the signature on the raw body; fetch the PaymentIntent again (events arrive late,
 reordered and duplicated); record the event once in webhook_events; act on the reservation's
-current state, never on assumptions.  A late payment for a hold whose table is gone is refunded in
-full through the outbox and the reservation stays cancelled: never a silent overbooking.
+current state, never on assumptions.  A payment that arrives after its hold lapsed confirms only
+when the engine still accepts the party; otherwise it is refunded in full through the outbox and
+the reservation is cancelled: never a silent overbooking.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from couvert.db import Database, RequestContext
-from couvert.errors import BadRequest
+from couvert.errors import BadRequest, SlotUnavailable
 from couvert.lifecycle import system_transition
 from couvert.payments import StripePayments
 from couvert.queries import query
+from couvert.seating import recheck
 
 PAYMENT_INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled")
 
@@ -89,6 +92,8 @@ def _act_on(conn: psycopg.Connection, kind: str, obj: dict, intent, reservation:
     if kind == "payment_intent.canceled":
         if reservation["status"] == "pending_payment":
             system_transition(conn, reservation["id"], "cancelled", "payment cancelled", now)
+            # Stripe reports the intent cancelled: the cancel the status machine queued is moot.
+            conn.execute(query("settle_payment_intent_cancel"), {"reservation_id": reservation["id"], "now": now})
             return "cancelled"
         return f"ignored: reservation is {reservation['status']}"
     if kind == "charge.refunded":
@@ -97,6 +102,18 @@ def _act_on(conn: psycopg.Connection, kind: str, obj: dict, intent, reservation:
         conn.execute(query("set_payment_status"), {"id": reservation["id"], "payment_status": status})
         return status
     return "ignored: event type not handled"
+
+
+def _recheck_lapsed_hold(conn: psycopg.Connection, reservation_id: UUID, now: dt.datetime) -> None:
+    """A hold that lapsed before the payment arrived held nothing since: the engine decides again, as
+    if booked now but without the booking window (the guest booked in time), whether the party still
+    fits — pacing, covers and tables — and where it sits.  Raises SlotUnavailable when it does not."""
+    current = conn.cursor(row_factory=dict_row).execute(query("reservation_for_change"),
+                                                        {"id": reservation_id}).fetchone()
+    if current["hold_expires_at"] is None or current["hold_expires_at"] > now:
+        return  # the hold is still held: its table and covers are the reservation's
+    stay = recheck(conn, current, now, booking_window="skip")
+    conn.execute(query("take_stay"), {"id": reservation_id, **stay.columns()})
 
 
 def _get(obj, name):
@@ -111,13 +128,14 @@ def _payment_succeeded(conn: psycopg.Connection, reservation: dict, intent, now:
     status = reservation["status"]
     if status == "pending_payment":
         try:
-            with conn.transaction():  # savepoint: a table lost after the hold lapsed refuses the confirm
+            with conn.transaction():  # savepoint: a refused late confirm leaves nothing behind
+                _recheck_lapsed_hold(conn, reservation["id"], now)
                 conn.execute(query("record_payment"), paid)
                 system_transition(conn, reservation["id"], "confirmed", "payment received", now)
             return "confirmed"
-        except psycopg.errors.ExclusionViolation:
+        except (SlotUnavailable, psycopg.errors.ExclusionViolation):
             system_transition(conn, reservation["id"], "cancelled",
-                              "payment arrived after the hold expired and the table was taken", now)
+                              "payment arrived after the hold expired and the slot was taken", now)
             status = "cancelled"
     if status == "cancelled":
         conn.execute(query("record_payment"), paid)

@@ -18,6 +18,7 @@ from couvert.db import Database, RequestContext
 from couvert.engine.clock import wall_instant, zone
 from couvert.errors import NotFound, ValidationFailed
 from couvert.lifecycle import require_location
+from couvert.phones import e164
 from couvert.queries import query
 
 
@@ -42,7 +43,7 @@ def join(db: Database, caller: RequestContext, location_id: UUID, body: Waitlist
                 raise ValidationFailed("that time has passed", fields={"time_to": "must be in the future"})
             customer_id = cur.execute(query("upsert_customer"), {
                 "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
-                "email": body.guest.email, "phone_number": body.guest.phone,
+                "email": body.guest.email, "phone_number": e164(body.guest.phone, location["country"]),
                 "locale": body.guest.locale}).fetchone()["id"]
             row = cur.execute(query("insert_waitlist_entry"), {
                 "location_id": location_id, "customer_id": customer_id, "ticket_id": body.ticket_id,

@@ -12,7 +12,7 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from uuid import UUID
 
@@ -157,8 +157,7 @@ class AvailabilityEngine:
         offer the time, an available one wins.
         """
         found: tuple[EffectiveShift, SlotResult] | None = None
-        for ticket, linked in self.offered(AvailabilityRequest(request.date, request.party_size,
-                                                               request.channel, ticket_id)):
+        for ticket, linked in self.offered(replace(request, ticket_id=ticket_id)):
             for shift, st in linked:
                 for slot in self._shift_slots(request, ticket, shift, st):
                     if slot.time == time:
@@ -239,8 +238,7 @@ class AvailabilityEngine:
                 continue
             reason = ("squeeze_limit" if squeeze_fits
                       else "overbooking_limit" if st.overbooking_covers > 0 else "tables_full")
-            results.append(SlotResult(wall, s, False, "normal", reason, ticket.duration_minutes,
-                                      squeeze_available=squeeze_fits and reason == "tables_full"))
+            results.append(SlotResult(wall, s, False, "normal", reason, ticket.duration_minutes))
         return tuple(results)
 
     def _early_reason(self, request: AvailabilityRequest, ticket: Ticket, shift: EffectiveShift,
@@ -251,14 +249,11 @@ class AvailabilityEngine:
             return "closed"
         if ticket.allowed_channels is not None and request.channel not in ticket.allowed_channels:
             return "channel_blocked"
-        min_advance = ticket.booking_min_advance_minutes
-        if (request.party_size >= ticket.large_party_threshold
-                and ticket.booking_min_advance_large_party_minutes is not None):
-            min_advance = ticket.booking_min_advance_large_party_minutes
-        if s - self.now < dt.timedelta(minutes=min_advance):
-            return "cut_off"
-        if (local_date(s, self.tz) - local_date(self.now, self.tz)).days > ticket.booking_max_advance_days:
-            return "cut_off"
+        if request.respect_booking_window:
+            if s - self.now < ticket.min_advance(request.party_size):
+                return "cut_off"
+            if (local_date(s, self.tz) - local_date(self.now, self.tz)).days > ticket.booking_max_advance_days:
+                return "cut_off"
         if st.pacing_arrivals_limit is not None or st.pacing_covers_limit is not None:
             arrivals, covers = counts.window(s, s + interval)
             if st.pacing_arrivals_limit is not None and arrivals + 1 > st.pacing_arrivals_limit:

@@ -29,6 +29,7 @@ class Location:
     name: str
     timezone: str
     currency: str = "EUR"
+    country: str | None = None  # ISO 3166-1 alpha-2: national phone numbers are read in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,12 @@ class Ticket:
     sort_order: int = 0
     is_active: bool = True
     is_default: bool = False
+
+    def min_advance(self, party_size: int) -> dt.timedelta:
+        """engine.md 4.3: how long before arrival a booking closes (longer for large parties when set)."""
+        if party_size >= self.large_party_threshold and self.booking_min_advance_large_party_minutes is not None:
+            return dt.timedelta(minutes=self.booking_min_advance_large_party_minutes)
+        return dt.timedelta(minutes=self.booking_min_advance_minutes)
 
     def fits_party(self, party_size: int) -> bool:
         return self.min_party_size <= party_size <= self.max_party_size
@@ -206,6 +213,9 @@ class AvailabilityRequest:
     party_size: int
     channel: str = "widget"
     ticket_id: UUID | None = None
+    # False for a host correcting a reservation that has started (or a payment arriving late): every
+    # capacity and table check still applies, only the booking window (cut_off) does not.
+    respect_booking_window: bool = True
 
     @property
     def online(self) -> bool:
@@ -224,8 +234,6 @@ class SlotResult:
     table_id: UUID | None = None
     table_group_id: UUID | None = None
     occupied_until: dt.datetime | None = None
-    # True when only a squeeze stay would fit (booking without allow_squeeze says so in its 409).
-    squeeze_available: bool = False
 
     @property
     def end_at(self) -> dt.datetime:

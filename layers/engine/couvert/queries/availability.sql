@@ -2,7 +2,7 @@
 -- one pipeline, all under the caller's row-level security.
 
 -- name: snapshot_location
-select id, name, timezone, currency
+select id, name, timezone, currency, country
 from public.locations
 where id = %(location_id)s and is_active
 

@@ -83,18 +83,24 @@ where r.id = %(id)s
 update public.reservations set payment_intent_id = %(payment_intent_id)s where id = %(id)s
 
 -- name: reservation_for_change
-select id, location_id, status, ticket_id, reservation_date, start_time, end_time, start_at, end_at,
-       occupied_until, party_size, table_id, table_group_id, is_squeeze, channel, internal_notes, badges
+select id, location_id, status, ticket_id, shift_id, reservation_date, start_time, end_time, start_at, end_at,
+       occupied_until, party_size, table_id, table_group_id, is_squeeze, channel, internal_notes, badges,
+       hold_expires_at, option_expires_at
 from public.reservations
 where id = %(id)s
 for update
 
--- name: apply_reservation_change
+-- A reservation's stay as the engine re-checked it (seating.recheck): PATCH, a late payment, an
+-- expired option re-booked.  Its table occupancy follows by trigger, under the exclusion constraint.
+-- name: take_stay
 update public.reservations
-set start_time = %(start_time)s, end_time = %(end_time)s, start_at = %(start_at)s, end_at = %(end_at)s,
-    occupied_until = %(occupied_until)s, party_size = %(party_size)s, table_id = %(table_id)s,
-    table_group_id = %(table_group_id)s, is_squeeze = %(is_squeeze)s, internal_notes = %(internal_notes)s,
-    badges = %(badges)s
+set shift_id = %(shift_id)s, start_time = %(start_time)s, end_time = %(end_time)s, start_at = %(start_at)s,
+    end_at = %(end_at)s, occupied_until = %(occupied_until)s, party_size = %(party_size)s,
+    table_id = %(table_id)s, table_group_id = %(table_group_id)s, is_squeeze = %(is_squeeze)s
+where id = %(id)s
+
+-- name: set_notes_and_badges
+update public.reservations set internal_notes = %(internal_notes)s, badges = %(badges)s
 where id = %(id)s
 
 -- name: assign_table

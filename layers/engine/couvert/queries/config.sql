@@ -1,10 +1,11 @@
 -- Location configuration upserts (config_loader.py), keyed by natural keys so a reload updates.
 
 -- name: upsert_location
-insert into public.locations (name, slug, timezone, currency)
-values (%(name)s, %(slug)s, %(timezone)s, %(currency)s)
+insert into public.locations (name, slug, timezone, currency, country)
+values (%(name)s, %(slug)s, %(timezone)s, %(currency)s, %(country)s)
 on conflict (slug) do update
-  set name = excluded.name, timezone = excluded.timezone, currency = excluded.currency
+  set name = excluded.name, timezone = excluded.timezone, currency = excluded.currency,
+      country = excluded.country
 returning id
 
 -- name: upsert_reservation_settings

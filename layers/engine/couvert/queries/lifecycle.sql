@@ -53,3 +53,13 @@ limit 100
 
 -- name: location_visible
 select id from public.locations where id = %(location_id)s
+
+-- An expired option re-booked through the engine: clearing the expiry lets the status machine
+-- confirm it (the old expiry is in the audit row).
+-- name: clear_option_expiry
+update public.reservations set option_expires_at = null where id = %(id)s and status = 'option'
+
+-- A guest seated after a no-show, at the table that is free now.
+-- name: move_to_table
+update public.reservations set table_id = %(table_id)s, table_group_id = %(table_group_id)s
+where id = %(id)s

@@ -70,3 +70,9 @@ update public.reservations r
 set payment_status = case when %(amount_cents)s >= round(r.payment_amount * 100) then 'refunded'
                           else 'partial_refund' end
 where r.id = %(reservation_id)s and r.payment_status in ('paid', 'partial_refund')
+
+-- A PaymentIntent Stripe already reports cancelled needs no cancel from us: settle the queued one.
+-- name: settle_payment_intent_cancel
+update public.outbox_events
+set status = 'done', processed_at = %(now)s, last_error = 'Stripe reported the PaymentIntent cancelled'
+where reservation_id = %(reservation_id)s and kind = 'stripe.cancel_payment_intent' and status = 'pending'

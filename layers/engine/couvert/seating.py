@@ -1,0 +1,187 @@
+"""Fitting a stay under the booking lock, for a new booking and for every correction.
+
+The same engine decides everywhere: a booking's requested slot, an operator's own table, and a
+re-check of an existing reservation after a change — a PATCH, a payment that arrives after its hold
+lapsed, an expired option an operator re-books, a late guest seated after a no-show.  Each re-check
+runs on a snapshot read under the (location, date) lock with the reservation itself left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+from uuid import UUID
+
+import psycopg
+
+from couvert.engine import AvailabilityEngine, AvailabilityRequest
+from couvert.engine.clock import zone
+from couvert.engine.model import Booking, SlotResult, Snapshot, Ticket
+from couvert.errors import SlotUnavailable, ValidationFailed
+from couvert.queries import query
+from couvert.settings import get_settings
+from couvert.snapshots import load_snapshot
+
+# The reasons an operator's own table overrides: capacity and ticket areas are the host's call.
+TABLE_REASONS = frozenset({"tables_full", "squeeze_limit", "overbooking_limit"})
+
+# When the booking window (cut_off) applies to a re-check: always (a guest's booking), never (a late
+# payment or a re-booked option: the guest already made the booking in time), or not once the
+# reservation has started or is inside its own cut-off (a host moving a seated or imminent party).
+BookingWindow = Literal["apply", "skip", "skip_once_started"]
+
+
+@dataclass(frozen=True)
+class SeatChoice:
+    """Where to seat: an operator's table or group, else the engine's choice."""
+
+    table_id: UUID | None = None
+    table_group_id: UUID | None = None
+    allow_squeeze: bool = False
+
+    @property
+    def explicit(self) -> bool:
+        return self.table_id is not None or self.table_group_id is not None
+
+
+@dataclass(frozen=True)
+class Stay:
+    """What a reservation occupies once re-checked: the columns a correction writes."""
+
+    shift_id: UUID
+    start_time: dt.time
+    end_time: dt.time
+    start_at: dt.datetime
+    end_at: dt.datetime
+    occupied_until: dt.datetime
+    party_size: int
+    table_id: UUID | None
+    table_group_id: UUID | None
+    is_squeeze: bool
+
+    def columns(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@contextmanager
+def table_conflicts() -> Iterator[None]:
+    """The exclusion constraint refused an overlap: a 409, never a 500 (reachable only if a lock were
+    bypassed or a correction raced a booking)."""
+    try:
+        yield
+    except psycopg.errors.ExclusionViolation as error:
+        raise SlotUnavailable("the table is taken for that stay", reason_code="tables_full",
+                              conflict=error.diag.constraint_name) from None
+
+
+def locked_snapshot(conn: psycopg.Connection, location_id: UUID, day: dt.date, now: dt.datetime) -> Snapshot:
+    """Take the (location, date) booking lock, free lapsed holds and load the day's snapshot, in one
+    round trip.  The statements run in order, so everything after the lock is read under it."""
+    settings = get_settings()
+    with conn.pipeline():
+        if not settings.unsafe_skip_booking_lock:
+            conn.execute(query("lock_location_day"), {"location_id": location_id, "day": day,
+                                                      "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
+        conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": day, "now": now})
+        return load_snapshot(conn, location_id, day)
+
+
+def seat(engine: AvailabilityEngine, day: dt.date, ticket: Ticket, slot: SlotResult,
+         choice: SeatChoice) -> SlotResult:
+    """The engine's verdict, an operator's own table, or a 409 with the engine's reason."""
+    if choice.explicit:
+        if not slot.available and slot.reason_code not in TABLE_REASONS:
+            raise SlotUnavailable(f"slot unavailable: {slot.reason_code}", reason_code=slot.reason_code)
+        end = slot.start_at + dt.timedelta(minutes=ticket.duration_minutes)
+        occupied = end + dt.timedelta(minutes=ticket.buffer_minutes)
+        if not engine.seat_is_free(day, choice.table_id, choice.table_group_id, slot.start_at, end, occupied):
+            raise SlotUnavailable("that table is not free for this stay", reason_code="tables_full")
+        return SlotResult(slot.time, slot.start_at, True, "normal", "available", ticket.duration_minutes,
+                          choice.table_id, choice.table_group_id, occupied)
+    if not slot.available:
+        raise SlotUnavailable(f"slot unavailable: {slot.reason_code}", reason_code=slot.reason_code)
+    if slot.slot_type == "squeeze" and not choice.allow_squeeze:
+        raise SlotUnavailable("only a shorter (squeeze) stay fits: book it with allow_squeeze",
+                              reason_code="tables_full", squeeze_available=True,
+                              squeeze_duration_minutes=slot.duration_minutes)
+    return slot
+
+
+def _without(snapshot: Snapshot, reservation_id: UUID) -> Snapshot:
+    return replace(snapshot, bookings=tuple(b for b in snapshot.bookings if b.id != reservation_id))
+
+
+def _seats(snapshot: Snapshot, choice: SeatChoice, party_size: int) -> bool:
+    """Whether the table (or group) takes a party of this size (an operator's own choice skips this)."""
+    if choice.table_id is not None:
+        table = snapshot.tables.get(choice.table_id)
+        return table is not None and table.min_capacity <= party_size <= table.max_capacity
+    group = next((g for g in snapshot.table_groups if g.id == choice.table_group_id), None)
+    return group is not None and group.min_capacity <= party_size <= group.max_capacity
+
+
+def recheck(conn: psycopg.Connection, current: dict[str, Any], now: dt.datetime, *,
+            time: dt.time | None = None, party_size: int | None = None, choice: SeatChoice | None = None,
+            booking_window: BookingWindow = "apply") -> Stay:
+    """Re-run the engine for a reservation's (new) time and party size, as if it were booked now.
+
+    Seats it at the operator's `choice` when given, else at its current table when that still fits,
+    else at the engine's choice; raises SlotUnavailable with the engine's reason otherwise.
+    """
+    day = current["reservation_date"]
+    snapshot = _without(locked_snapshot(conn, current["location_id"], day, now), current["id"])
+    ticket = snapshot.tickets[current["ticket_id"]]
+    party_size = party_size or current["party_size"]
+    respect_window = booking_window == "apply" or (
+        booking_window == "skip_once_started" and current["start_at"] - now >= ticket.min_advance(party_size))
+    request = AvailabilityRequest(day, party_size, current["channel"], ticket.id, respect_window)
+    engine = AvailabilityEngine(snapshot, now)
+    arrival = time or current["start_time"]
+    found = engine.evaluate(request, ticket.id, arrival)
+    if found is None:
+        raise ValidationFailed(f"{arrival:%H:%M} is not an arrival time of this ticket on {day}",
+                               fields={"time": "not an arrival time of this ticket that day"})
+    shift, slot = found
+    current_seat = SeatChoice(current["table_id"], current["table_group_id"])
+    if choice is not None:
+        slot = seat(engine, day, ticket, slot, choice)
+    elif current_seat.explicit and (party_size == current["party_size"]
+                                    or _seats(snapshot, current_seat, party_size)):
+        try:  # the current table when it still fits: a correction should not move a party needlessly
+            slot = seat(engine, day, ticket, slot, current_seat)
+        except SlotUnavailable:
+            slot = seat(engine, day, ticket, slot, SeatChoice(allow_squeeze=True))
+    else:
+        slot = seat(engine, day, ticket, slot, SeatChoice(allow_squeeze=True))
+    tz = zone(snapshot.location.timezone)
+    return Stay(shift.shift_id, arrival, slot.end_at.astimezone(tz).time(), slot.start_at, slot.end_at,
+                slot.occupied_until or slot.end_at, party_size, slot.table_id, slot.table_group_id,
+                slot.slot_type == "squeeze")
+
+
+def free_seat(conn: psycopg.Connection, current: dict[str, Any], now: dt.datetime,
+              table_id: UUID | None = None) -> tuple[UUID | None, UUID | None]:
+    """A table for a guest who arrives after being marked a no-show: the host's `table_id`, else the
+    reservation's own table when still free, else the engine's choice.  Only tables are checked — the
+    party came; pacing and covers were decided when it booked."""
+    day = current["reservation_date"]
+    snapshot = _without(locked_snapshot(conn, current["location_id"], day, now), current["id"])
+    engine = AvailabilityEngine(snapshot, now)
+    stay = (current["start_at"], current["end_at"], current["occupied_until"])
+    if table_id is not None:
+        if engine.seat_is_free(day, table_id, None, *stay):
+            return table_id, None
+        raise SlotUnavailable("that table is not free for this stay", reason_code="tables_full")
+    seat_now = (current["table_id"], current["table_group_id"])
+    if any(seat_now) and engine.seat_is_free(day, *seat_now, *stay):
+        return seat_now
+    itself = Booking(current["id"], current["shift_id"], current["ticket_id"], day, current["start_at"],
+                     current["occupied_until"], current["party_size"], "seated", end_at=current["end_at"])
+    chosen = engine.choose_table(itself, online=False)
+    if chosen == (None, None):
+        raise SlotUnavailable("no table is free for this party now; choose one (table_id)",
+                              reason_code="tables_full")
+    return chosen
