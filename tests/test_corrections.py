@@ -262,3 +262,19 @@ def test_an_operator_of_another_location_with_a_key_gets_404(app_env, demo_locat
     assert (status, body["error"]["code"]) == (404, "not_found")
     assert counts(app_env)["reservations"] == counts(app_env)["idempotency_keys"] == 0
 
+
+
+# -- 9. a location-wide special wakes no shift that does not run that weekday ------------------------
+
+def test_a_location_wide_special_offers_only_the_shifts_that_run(app_env, demo_location, host):
+    from tests.clock import iso
+    from tests.test_check_availability import availability
+
+    with psycopg.connect(app_env) as conn:
+        conn.execute("""insert into shift_exceptions (location_id, exception_date, exception_type, label)
+                        values (%s, %s, 'special', 'Wildweek')""", (demo_location, iso(7)))  # a Monday
+    status, body, _ = availability(demo_location, date=iso(7), ticket_id=host["Regular Dinner"])
+    shifts = [s for t in body["tickets"] for s in t["shifts"]]
+    assert status == 200 and [(s["name"], s["label"]) for s in shifts] == [("Diner", "Wildweek")]
+    status, body, _ = availability(demo_location, date=iso(7), ticket_id=host["Brunch"])
+    assert status == 200 and body["tickets"] == []  # Brunch is sold only at lunch, which does not run
