@@ -16,7 +16,7 @@ def test_every_http_route_of_the_template_is_served():
     routes = {(r.method, r.path) for r in read_routes()}
     assert ("GET", "/v1/locations/{location_id}/availability") in routes
     assert ("POST", "/v1/webhooks/stripe") in routes
-    assert len(routes) == 14
+    assert len(routes) == 16
     calendar = next(r for r in read_routes() if r.path.endswith("/calendar"))
     assert calendar.match("GET", "/v1/locations/abc/availability/calendar") == {"location_id": "abc"}
     assert calendar.match("POST", "/v1/locations/abc/availability/calendar") is None
@@ -82,3 +82,20 @@ def test_the_guest_widget_and_the_operator_page_are_served(server):
     assert status == 200 and b"Book a table" in body and b"/availability?date=" in body
     status, body = _get(f"{base}/operator")
     assert status == 200 and b"/transitions" in body
+
+
+def test_the_mail_sink_is_listed_and_shown(server, monkeypatch, tmp_path):
+    from couvert.settings import reload_settings
+
+    monkeypatch.setenv("MAIL_SINK_DIR", str(tmp_path))
+    reload_settings()
+    base, _ = server
+    status, body = _get(f"{base}/dev/mail")
+    assert status == 200 and b"No messages yet" in body
+    (tmp_path / "20990101T000000-e1.eml").write_bytes(
+        b"To: ada@example.com\r\nSubject: <Your table>\r\nContent-Type: text/html\r\n\r\n<p>Dear Ada</p>\r\n")
+    status, body = _get(f"{base}/dev/mail")
+    assert status == 200 and b"ada@example.com" in body and b"&lt;Your table&gt;" in body
+    status, body = _get(f"{base}/dev/mail/20990101T000000-e1.eml")
+    assert status == 200 and b"<p>Dear Ada</p>" in body
+    assert _get(f"{base}/dev/mail/..%2Fsecret.eml")[0] == 404

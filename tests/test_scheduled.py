@@ -1,4 +1,4 @@
-"""The scheduled function: an EventBridge invocation frees lapsed holds and dispatches refunds."""
+"""The scheduled function: an EventBridge invocation cancels lapsed holds and dispatches refunds."""
 
 import psycopg
 
@@ -11,7 +11,7 @@ SCHEDULE_EVENT = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", 
                   "resources": [], "detail": {}}
 
 
-def test_a_scheduled_run_frees_lapsed_holds_and_refunds(deposit, app_env, set_now):
+def test_a_scheduled_run_cancels_lapsed_holds_and_refunds(deposit, app_env, set_now):
 
     _, client = deposit
     pi = paid_then_cancelled_by_the_host(deposit)
@@ -27,6 +27,11 @@ def test_a_scheduled_run_frees_lapsed_holds_and_refunds(deposit, app_env, set_no
     handler = load_handler("scheduled").lambda_handler
     first = handler(SCHEDULE_EVENT, FakeContext())["counts"]
     second = handler(SCHEDULE_EVENT, FakeContext())["counts"]  # delivered twice: nothing more happens
-    assert first == {"release_lapsed_holds_everywhere": 1, "money": {"done": 1, "retried": 0}}
-    assert second == {"release_lapsed_holds_everywhere": 0, "money": {"done": 0, "retried": 0}}
+    idle = {job: 0 for job in ("no_shows", "option_expiry", "payment_hold_expiry", "abandoned_drafts",
+                                "reconfirm_requests", "reconfirm_cancellations", "reminders", "waitlist_expiry")}
+    assert first == {**idle, "payment_hold_expiry": 1, "outbox": {"done": 1, "retried": 0, "failed": 0}}
+    assert second == {**idle, "outbox": {"done": 0, "retried": 0, "failed": 0}}
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select status from reservations where reference = 'LAPSED1'").fetchone() == (
+            "cancelled",)
     assert refunds_of(client, pi) == [5000]

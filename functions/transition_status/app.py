@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -80,6 +80,19 @@ def shift_risk(location_id: UUID, date: Annotated[dt.date, Query()]) -> dict[str
 @app.get("/v1/locations/<location_id>/customers/<customer_id>")
 def get_customer(location_id: UUID, customer_id: UUID) -> dict[str, Any]:
     return lifecycle.get_customer(get_database(), _operator(), location_id, customer_id)
+
+
+OutboxStatus = Literal["pending", "done", "failed"]
+
+
+@app.get("/v1/locations/<location_id>/outbox")
+def list_outbox(location_id: UUID, status: Annotated[OutboxStatus, Query()] = "failed") -> dict[str, Any]:
+    return lifecycle.list_outbox(get_database(), _operator(), location_id, status)
+
+
+@app.post("/v1/locations/<location_id>/outbox/<event_id>/retry")
+def retry_outbox_event(location_id: UUID, event_id: UUID) -> dict[str, Any]:
+    return lifecycle.retry_outbox_event(get_database(), _operator(), location_id, event_id, current_time())
 
 
 def _operator():

@@ -23,6 +23,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from couvert import manage_tokens
 from couvert.api_models import ChangeIn, PaymentOut, ReservationIn, hhmm, money
 from couvert.audit import audit
 from couvert.availability_service import check_channel, validate_party
@@ -38,6 +39,8 @@ from couvert.reservations import reservation_json
 from couvert.seating import SeatChoice, Stay, locked_snapshot, recheck, seat, table_conflicts
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+# A change of time or party size is told to a guest whose booking they know of.
+GUEST_KNOWS = frozenset({"pending_payment", "option", "confirmed"})
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     takes_payment = ticket.policy.payment_type in ("deposit_pp", "full_prepay_pp") and body.status != "option"
     status = "option" if body.status == "option" else "pending_payment" if takes_payment else "confirmed"
     amount = (ticket.policy.payment_amount or Decimal(0)) * body.party_size if takes_payment else None
-    manage_token = secrets.token_urlsafe(24)
+    manage_token = manage_tokens.manage_token(reservation_id)
     customer_id = conn.execute(query("upsert_customer"), {
         "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
         "email": body.guest.email, "phone_number": e164(body.guest.phone, snapshot.location.country),
@@ -156,9 +159,10 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
         "channel": body.channel, "is_squeeze": slot.slot_type == "squeeze", "option_expires_at": None,
         "payment_status": "pending" if takes_payment else "none", "payment_intent_id": None,
         "payment_amount": amount, "guest_notes": body.guest_notes, "internal_notes": body.internal_notes,
-        "badges": Jsonb(body.badges), "manage_token_hash": hashlib.sha256(manage_token.encode()).hexdigest(),
+        "badges": Jsonb(body.badges), "manage_token_hash": manage_tokens.token_hash(manage_token),
         "hold_expires_at": hold_expires_at, "policy_snapshot": Jsonb(policy_snapshot(ticket)),
         "start_at": slot.start_at, "end_at": slot.end_at, "occupied_until": slot.occupied_until,
+        "booked_at": now,
     }
     _insert_with_unique_reference(conn, row)
 
@@ -223,6 +227,11 @@ def change_reservation(db: Database, caller: RequestContext, reservation_id: UUI
                 conn.execute(query("take_stay"), {"id": reservation_id, **stay.columns()})
             if notes is not None:
                 conn.execute(query("set_notes_and_badges"), {"id": reservation_id, **notes})
+            if stay is not None and current["status"] in GUEST_KNOWS and (
+                    (current["start_at"], current["party_size"]) != (stay.start_at, stay.party_size)):
+                conn.execute(query("queue_message"), {"location_id": current["location_id"],
+                                                      "reservation_id": reservation_id,
+                                                      "kind": "message.modification", "now": now})
         with conn.pipeline():
             for action, old, new in audits:
                 audit(conn, caller, current["location_id"], reservation_id, action, old, new)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -96,12 +97,31 @@ def cmd_dev(args: argparse.Namespace) -> None:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Guest messages go to files under .local/mail, listed at /dev/mail.
+    os.environ.setdefault("MESSAGES_TRANSPORT", "sink")
+    os.environ.setdefault("MAIL_SINK_DIR", str(LOCAL_DIR / "mail"))
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
     reload_settings()
     token = issue_dev_token("dev-owner", os.environ["JWT_SECRET"])
     print(f"demo location: {location_id}")
     print(f"operator token (owner of the demo location):\n  {token}")
     print(f"try: curl 'http://{args.host}:{args.port}/v1/locations/{location_id}/availability?date=YYYY-MM-DD&party_size=2'")
+    print(f"guest messages: http://{args.host}:{args.port}/dev/mail (the scheduled function runs every minute)")
     serve(args.host, args.port, {"location_id": location_id, "database_url": url})
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    """Run the scheduled function once (all jobs, or the named ones) and print what each touched."""
+    from couvert.devserver import LocalContext, load_function
+    from couvert.settings import reload_settings
+
+    os.environ["DATABASE_URL"] = _database_url(args)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    reload_settings()
+    event = {"jobs": args.jobs or None, "location_id": args.location}
+    result = load_function(ROOT / "functions" / "scheduled").lambda_handler(event, LocalContext())
+    print(json.dumps(result, indent=2, default=str))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,6 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("openapi", help="write the OpenAPI document generated from the functions")
     p.add_argument("--check", action="store_true", help="fail when the committed document is stale")
     p.set_defaults(func=cmd_openapi)
+    p = sub.add_parser("sweep", help="run the scheduled jobs once (what EventBridge does every minute)")
+    p.add_argument("--jobs", nargs="*", help="only these jobs (default: all, in order)")
+    p.add_argument("--location", help="only this location id")
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("dev", help="run everything locally: PostgreSQL, migrations, demo location, server")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -117,7 +117,7 @@ def build_event(method: str, route: Route, path: str, query: str, headers: dict[
     }
 
 
-class _Context:
+class LocalContext:
     function_name = "local"
     memory_limit_in_mb = 128
     invoked_function_arn = "arn:aws:lambda:local:000000000000:function:local"
@@ -145,6 +145,16 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
             url = urlsplit(self.path)
             if self.command == "GET" and url.path in ("/health", "/dev/info"):
                 return self._send(200, json.dumps({"status": "ok", **info}).encode(), "application/json")
+            if self.command == "GET" and url.path.startswith("/dev/mail"):
+                from couvert.devmail import index_page, message_page
+                from couvert.settings import get_settings
+
+                folder = Path(get_settings().mail_sink_dir)
+                if url.path in ("/dev/mail", "/dev/mail/"):
+                    return self._send(200, index_page(folder), "text/html; charset=utf-8")
+                found = message_page(folder, url.path.removeprefix("/dev/mail/"))
+                if found is not None:
+                    return self._send(200, found[0], found[1])
             if self.command == "GET" and url.path in ("/", "/widget", "/operator"):
                 page = WEB_DIR / ("operator.html" if url.path == "/operator" else "widget.html")
                 if page.exists():
@@ -156,7 +166,7 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
                 params = route.match(self.command, url.path)
                 if params is not None:
                     event = build_event(self.command, route, url.path, url.query, headers, body, params)
-                    result = load_function(route.code_dir).lambda_handler(event, _Context())
+                    result = load_function(route.code_dir).lambda_handler(event, LocalContext())
                     out = result.get("body") or ""
                     raw = base64.b64decode(out) if result.get("isBase64Encoded") else out.encode()
                     hdrs = dict(result.get("headers") or {})
@@ -173,8 +183,25 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
     return Handler
 
 
+def run_schedule_every_minute(stop: threading.Event) -> threading.Thread:
+    """What EventBridge does in AWS: invoke the scheduled function every minute, until `stop`."""
+    def loop() -> None:
+        handler = load_function(ROOT / "functions" / "scheduled").lambda_handler
+        while not stop.wait(60):
+            try:
+                handler({"source": "couvert.dev"}, LocalContext())
+            except Exception as error:  # noqa: BLE001 - the dev server keeps serving; the log says why
+                sys.stderr.write(f"scheduled run failed: {error}\n")
+
+    thread = threading.Thread(target=loop, name="schedule", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(host: str, port: int, info: dict[str, Any]) -> None:
     routes = read_routes()
+    stop = threading.Event()
+    run_schedule_every_minute(stop)
     server = ThreadingHTTPServer((host, port), make_handler(routes, info))
     print(f"Couvert dev server on http://{host}:{port}  ({len(routes)} routes from template.yaml)", flush=True)
     try:
@@ -182,4 +209,5 @@ def serve(host: str, port: int, info: dict[str, Any]) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         server.server_close()

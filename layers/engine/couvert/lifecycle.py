@@ -7,7 +7,6 @@ caller, calls the RPC, and maps its errors to domain errors.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -21,13 +20,10 @@ from couvert.api_models import money
 from couvert.audit import audit
 from couvert.db import Database, RequestContext
 from couvert.errors import Forbidden, InvalidTransition, NotFound, SlotUnavailable, ValidationFailed
+from couvert.manage_tokens import token_hash
 from couvert.queries import query
 from couvert.reservations import reservation_json
 from couvert.seating import free_seat, recheck, table_conflicts
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @contextmanager
@@ -202,3 +198,33 @@ def get_customer(db: Database, caller: RequestContext, location_id: UUID, custom
                        "status": h["status"], "channel": h["channel"], "ticket_id": str(h["ticket_id"])}
                       for h in history]
     return out
+
+
+def _event_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, dt.datetime) else v)
+            for k, v in row.items()}
+
+
+def list_outbox(db: Database, caller: RequestContext, location_id: UUID, status: str) -> dict[str, Any]:
+    """The location's outbox events in one status (`failed`: what needs a human), newest first."""
+    with db.transaction(caller) as conn:
+        require_location(conn, location_id)
+        rows = conn.cursor(row_factory=dict_row).execute(
+            query("list_outbox_events"), {"location_id": location_id, "status": status}).fetchall()
+    return {"events": [_event_json(r) for r in rows]}
+
+
+def retry_outbox_event(db: Database, caller: RequestContext, location_id: UUID, event_id: UUID,
+                       now: dt.datetime) -> dict[str, Any]:
+    """Give a failed event back to the dispatcher, due now; only failed events can be requeued."""
+    params = {"location_id": location_id, "event_id": event_id, "now": now}
+    with db.transaction(caller) as conn:
+        require_location(conn, location_id)
+        cur = conn.cursor(row_factory=dict_row)
+        row = cur.execute(query("requeue_outbox_event"), params).fetchone()
+        if row is None:
+            current = cur.execute(query("outbox_event_status"), params).fetchone()
+            if current is None:
+                raise NotFound("outbox event not found")
+            raise InvalidTransition("only a failed event can be requeued", current_status=current["status"])
+    return {"event": _event_json(row)}

@@ -30,6 +30,13 @@ class Settings(BaseModel):
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
     stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
 
+    # Derives guests' manage tokens (couvert.manage_tokens); a Secrets Manager value in AWS.
+    manage_token_secret: str = Field("development-manage-token-secret", alias="MANAGE_TOKEN_SECRET",
+                                     min_length=16)
+    # How guest messages leave: "aws" (SES v2 + SNS), "sink" (files under MAIL_SINK_DIR, for make dev),
+    # or "none" (message events wait in the outbox until a transport is configured).
+    messages_transport: str = Field("none", alias="MESSAGES_TRANSPORT", pattern="^(aws|sink|none)$")
+    mail_sink_dir: str = Field(".local/mail", alias="MAIL_SINK_DIR")
     sender_email: str = Field("reservations@example.com", alias="SENDER_EMAIL")
     public_base_url: str = Field("http://localhost:8000", alias="PUBLIC_BASE_URL")
     booking_lock_timeout_ms: int = Field(2000, alias="BOOKING_LOCK_TIMEOUT_MS")

@@ -1,27 +1,69 @@
-"""Scheduled jobs (functions/scheduled, every minute).  Each job is one set-based, idempotent
-statement run as the worker role, safe to run twice at once; then the outbox's money events are
-dispatched.  The status sweeps (no-shows, expiries, reminders) are a later issue."""
+"""The scheduled jobs (functions/scheduled, every minute), in this order:
+
+no-show marking, option expiry, payment-hold expiry, abandoned drafts, reconfirmation requests and
+required-reconfirmation cancellations, reminders, waitlist expiry, then the outbox dispatcher.
+
+Each job is one SQL call in its own transaction as the worker role, takes `now`, locks only the rows
+due at that moment (FOR UPDATE SKIP LOCKED: two runs at once never touch a row twice) and moves at
+most `limit` of them, so a backlog drains over several runs and a run never times out.  Status
+changes go through the same status machine as the API.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from couvert.db import Database, RequestContext
 from couvert.queries import query
 
-JOBS = ("release_lapsed_holds_everywhere",)
+STATUS_JOBS = ("no_shows", "option_expiry", "payment_hold_expiry", "abandoned_drafts")
+JOBS = (*STATUS_JOBS, "reconfirm_requests", "reconfirm_cancellations", "reminders", "waitlist_expiry", "outbox")
+# Which SQL call runs each job (the status sweeps share one function, as do the guest requests).
+_CALLS = {**{job: "sweep_statuses" for job in (*STATUS_JOBS, "reconfirm_cancellations")},
+          "reconfirm_requests": "queue_guest_requests", "reminders": "queue_guest_requests",
+          "waitlist_expiry": "expire_waitlist_entries"}
 
 
-def run_all(db: Database, now: dt.datetime, payments=None) -> dict[str, Any]:
-    """Run every job in its own transaction, then the money dispatcher when Stripe is configured;
-    returns what each touched."""
-    counts: dict[str, Any] = {}
-    for job in JOBS:
-        with db.transaction(RequestContext.system()) as conn:
-            counts[job] = conn.execute(query(job), {"now": now}).rowcount
-    if payments is not None:
-        from couvert.outbox import dispatch_money
+@dataclass(frozen=True)
+class JobRun:
+    job: str
+    rows: int | dict[str, int]
+    seconds: float
 
-        counts["money"] = dispatch_money(db, payments, now)
-    return counts
+
+@dataclass
+class Run:
+    jobs: list[JobRun] = field(default_factory=list)
+    backlog_age_seconds: float = 0.0
+
+    def counts(self) -> dict[str, Any]:
+        return {run.job: run.rows for run in self.jobs}
+
+
+def run(db: Database, now: dt.datetime, *, jobs: tuple[str, ...] = JOBS, location_id: UUID | None = None,
+        limit: int = 1000, payments=None, messenger=None, public_base_url: str = "") -> Run:
+    """Run the named jobs (default: all, in order) for one location or all; report each."""
+    from couvert import outbox
+
+    unknown = set(jobs) - set(JOBS)
+    if unknown:
+        raise ValueError(f"unknown job(s): {', '.join(sorted(unknown))}")
+    result = Run()
+    for job in (j for j in JOBS if j in jobs):
+        started = time.perf_counter()
+        if job == "outbox":
+            rows: int | dict[str, int] = outbox.dispatch(
+                db, now, payments=payments, messenger=messenger, public_base_url=public_base_url,
+                location_id=location_id, limit=limit)
+        else:
+            with db.transaction(RequestContext.system()) as conn:
+                rows = conn.execute(query(_CALLS[job]), {"job": job, "now": now, "location_id": location_id,
+                                                         "limit": limit}).fetchone()["rows"]
+        result.jobs.append(JobRun(job, rows, time.perf_counter() - started))
+    if "outbox" in jobs:
+        result.backlog_age_seconds = outbox.backlog_age_seconds(db, now)
+    return result

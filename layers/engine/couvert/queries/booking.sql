@@ -51,13 +51,13 @@ insert into public.reservations (
   id, location_id, customer_id, ticket_id, shift_id, reservation_date, start_time, end_time, party_size,
   table_id, table_group_id, status, channel, is_squeeze, option_expires_at, payment_status, payment_intent_id,
   payment_amount, guest_notes, internal_notes, badges, reference, manage_token_hash, hold_expires_at,
-  policy_snapshot, start_at, end_at, occupied_until)
+  policy_snapshot, start_at, end_at, occupied_until, booked_at)
 values (
   %(id)s, %(location_id)s, %(customer_id)s, %(ticket_id)s, %(shift_id)s, %(reservation_date)s, %(start_time)s,
   %(end_time)s, %(party_size)s, %(table_id)s, %(table_group_id)s, %(status)s, %(channel)s, %(is_squeeze)s,
   %(option_expires_at)s, %(payment_status)s, %(payment_intent_id)s, %(payment_amount)s, %(guest_notes)s,
   %(internal_notes)s, %(badges)s, %(reference)s, %(manage_token_hash)s, %(hold_expires_at)s,
-  %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s)
+  %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s, %(booked_at)s)
 on conflict (location_id, reference) do nothing
 returning id
 
@@ -67,9 +67,10 @@ insert into public.audit_log (location_id, entity_type, entity_id, action, old_v
 values (%(location_id)s, %(entity_type)s, %(entity_id)s, %(action)s, %(old_value)s, %(new_value)s,
   %(performed_by)s, %(performed_by_type)s)
 
--- name: insert_outbox_event
-insert into public.outbox_events (location_id, reservation_id, kind, payload)
-values (%(location_id)s, %(reservation_id)s, %(kind)s, %(payload)s)
+-- A message to the guest, due now (the status machine queues its own in SQL).
+-- name: queue_message
+insert into public.outbox_events (location_id, reservation_id, kind, payload, next_attempt_at)
+values (%(location_id)s, %(reservation_id)s, %(kind)s, '{}'::jsonb, %(now)s)
 
 -- name: reservation_by_id
 select r.*, l.timezone, l.currency,

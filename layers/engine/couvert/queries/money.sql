@@ -38,13 +38,15 @@ select r.location_id, r.id, 'stripe.refund',
 from public.reservations r join public.locations l on l.id = r.location_id
 where r.id = %(id)s and r.payment_amount > 0
 
--- Lease due money events: invisible to other dispatchers until the lease ends, so Stripe is
--- called outside any lock and each event is attempted by one dispatcher at a time.
--- name: lease_due_money_events
+-- Lease due events of the kinds this dispatcher can carry out: invisible to other dispatchers until
+-- the lease ends, so Stripe, SES and SNS are called outside any lock and each event is attempted by
+-- one dispatcher at a time.  A dispatcher that dies mid-send leaves the lease to run out: the event
+-- is sent again (at least once) with the same id.
+-- name: lease_due_events
 with due as (
   select id from public.outbox_events
-  where status = 'pending' and kind in ('stripe.refund', 'stripe.cancel_payment_intent')
-    and next_attempt_at <= %(now)s
+  where status = 'pending' and kind = any (%(kinds)s::text[]) and next_attempt_at <= %(now)s
+    and (%(location_id)s::uuid is null or location_id = %(location_id)s::uuid)
   order by next_attempt_at
   limit %(limit)s
   for update skip locked
@@ -54,6 +56,12 @@ set attempts = o.attempts + 1, next_attempt_at = %(lease_until)s
 from due
 where o.id = due.id
 returning o.id, o.location_id, o.reservation_id, o.kind, o.payload, o.attempts
+
+-- The age of the oldest due event (seconds): what an on-call engineer alarms on.
+-- name: outbox_backlog_age
+select coalesce(extract(epoch from %(now)s - min(next_attempt_at)), 0)::float as seconds
+from public.outbox_events
+where status = 'pending' and next_attempt_at <= %(now)s
 
 -- name: outbox_done
 update public.outbox_events set status = 'done', processed_at = %(now)s, last_error = null

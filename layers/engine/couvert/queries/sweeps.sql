@@ -1,12 +1,11 @@
--- Scheduled jobs (sweeps.py).  Each matches a partial index on its predicate, so its cost grows
--- with the rows due, not with the table.
+-- The scheduled jobs (sweeps.py).  Each is a function of migration 0010_scheduled_work.sql that
+-- locks only the rows due at `now`, through a partial index matching its predicate.
 
--- Frees the tables of drafts and payment holds past hold_expires_at and of lapsed options.
--- (The engine already ignores them; this keeps table_occupancies tidy for the exclusion constraint.)
--- name: release_lapsed_holds_everywhere
-delete from public.table_occupancies o
-using public.reservations r
-where o.reservation_id = r.id
-  and o.location_id = r.location_id
-  and ((r.status in ('draft', 'pending_payment') and r.hold_expires_at <= %(now)s)
-       or (r.status = 'option' and r.option_expires_at <= %(now)s))
+-- name: sweep_statuses
+select public.sweep_statuses(%(job)s, %(now)s, %(location_id)s::uuid, %(limit)s) as rows
+
+-- name: queue_guest_requests
+select public.queue_guest_requests(%(job)s, %(now)s, %(location_id)s::uuid, %(limit)s) as rows
+
+-- name: expire_waitlist_entries
+select public.expire_waitlist_entries(%(now)s, %(location_id)s::uuid, %(limit)s) as rows

@@ -1,0 +1,25 @@
+-- Guest messages (messages.py): the facts one outbox event's message needs, read at sending time.
+-- `sequence` counts the calendar-bearing messages of the reservation up to this one (iCalendar
+-- SEQUENCE); `refund_cents` is what the cancellation refunds.
+
+-- name: message_facts
+select r.id, r.reference, r.status, r.reservation_date, r.start_time, r.end_time, r.start_at, r.end_at,
+       r.party_size, r.payment_amount, r.payment_status, r.cancellation_reason,
+       coalesce((r.policy_snapshot ->> 'noshow_keep_deposit')::boolean, false) as policy_keeps_deposit,
+       %(cancelled_from)s::text as cancelled_from,
+       c.first_name, c.last_name, c.email, c.phone_number, c.locale, c.sms_opt_out,
+       l.name as location_name, l.address as location_address, l.phone as location_phone, l.timezone, l.currency,
+       t.name as ticket_name, e.created_at as event_created_at,
+       (select count(*) from public.outbox_events o
+        where o.location_id = r.location_id and o.reservation_id = r.id
+          and o.kind in ('message.confirmation', 'message.modification', 'message.cancellation')
+          and o.created_at < e.created_at) as sequence,
+       (select sum((o.payload ->> 'amount_cents')::bigint) from public.outbox_events o
+        where o.location_id = r.location_id and o.reservation_id = r.id and o.kind = 'stripe.refund'
+       ) as refund_cents
+from public.outbox_events e
+join public.reservations r on r.location_id = e.location_id and r.id = e.reservation_id
+join public.locations l on l.id = r.location_id
+join public.tickets t on t.location_id = r.location_id and t.id = r.ticket_id
+left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id
+where e.id = %(event_id)s and r.id = %(reservation_id)s
