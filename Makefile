@@ -18,7 +18,7 @@ dev: $(STAMP)
 
 ## Stop the local PostgreSQL that `make dev` leaves running under .local/ (it is reused next time)
 dev-stop: $(STAMP)
-	$(BIN)/python -c "from couvert.pgcluster import LocalCluster; LocalCluster('.local/pg', throwaway=False).stop()"
+	$(BIN)/python -c "from couvert_dev.pgcluster import LocalCluster; LocalCluster('.local/pg', throwaway=False).stop()"
 
 ## Lint, the whole test suite against a throwaway PostgreSQL (or $$DATABASE_URL), then the suite again
 ## with the application's clock 400 days ahead (libfaketime) while PostgreSQL keeps the real one

@@ -34,7 +34,7 @@ def median_ms(fn, repeat: int, warmup: int = 3) -> float:
 
 
 def main() -> None:
-    from couvert.pgcluster import LocalCluster
+    from couvert_dev.pgcluster import LocalCluster
 
     cluster = None
     url = os.environ.get("DATABASE_URL")
@@ -50,7 +50,7 @@ def main() -> None:
 
 
 def _fresh_database(server_url: str, name: str) -> str:
-    from couvert.migrate import migrate
+    from couvert_dev.migrate import migrate
 
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')

@@ -65,7 +65,7 @@ def _fill_day_client(handler, location_id, ticket_id, seed, start):
 def _throughput_client(args):
     url, targets, seconds, seed = args
     _client_env(url)
-    from couvert.devserver import load_function
+    from couvert_dev.devserver import load_function
 
     handler = load_function(ROOT / "functions" / "create_reservation").lambda_handler
     rng = random.Random(seed)
@@ -109,7 +109,7 @@ def _violations(url: str, location_id) -> dict:
 
 
 def pgbench_tps(server_url: str, clients: int, seconds: int) -> float:
-    from couvert.pgcluster import find_bindir
+    from couvert_dev.pgcluster import find_bindir
 
     info = psycopg.conninfo.conninfo_to_dict(server_url)
     with psycopg.connect(server_url, autocommit=True) as conn:
@@ -137,8 +137,8 @@ def run(server_url: str, url: str) -> dict:
     # B4: 32 clients as threads of one process, each on its own connection (thread-local).
     _client_env(url)
     from couvert.db import reset_database
-    from couvert.devserver import load_function
     from couvert.settings import reload_settings
+    from couvert_dev.devserver import load_function
 
     reload_settings()
     reset_database()

@@ -22,9 +22,9 @@ def measure(url: str, location_id: UUID) -> dict:
     from bench.__main__ import median_ms
     from bench.reference import MEASURED_DAY
     from couvert.db import RequestContext, get_database
-    from couvert.devserver import load_function
     from couvert.engine import AvailabilityEngine, AvailabilityRequest
     from couvert.snapshots import load_snapshot
+    from couvert_dev.devserver import load_function
     from tests.support import FakeContext, http_event
 
     now = dt.datetime.combine(MEASURED_DAY - dt.timedelta(days=2), dt.time(9), tzinfo=dt.UTC)

@@ -8,8 +8,8 @@ import uuid
 
 import psycopg
 
-from couvert.config_loader import load_config, parse_config
 from couvert.engine.clock import slot_instant, zone
+from couvert_dev.config_loader import load_config, parse_config
 from tests.clock import day
 
 MEASURED_DAY = day(32)  # a Friday, from the tests' clock: lunch and dinner run

@@ -24,7 +24,7 @@ STATUS_JOBS = ("no_shows", "option_expiry", "payment_hold_expiry", "abandoned_dr
 
 
 def _locations(url: str) -> None:
-    from couvert.config_loader import load_config, parse_config
+    from couvert_dev.config_loader import load_config, parse_config
 
     raw = yaml.safe_load(DEMO_CONFIG.read_text())
     with psycopg.connect(url) as conn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from couvert.auth import issue_dev_token
+from couvert_dev.tokens import issue_dev_token
 from tests.clock import iso
 from tests.conftest import JWT_SECRET
 from tests.support import call

@@ -1,6 +1,6 @@
 """The PostgreSQL harness for tests.
 
-Uses DATABASE_URL when set; otherwise starts a throwaway cluster (couvert.pgcluster) for the
+Uses DATABASE_URL when set; otherwise starts a throwaway cluster (couvert_dev.pgcluster) for the
 session.  Migrations are applied once to a template database; each test that needs a database
 gets a fresh clone of it (CREATE DATABASE ... TEMPLATE), dropped afterwards.
 """
@@ -17,11 +17,11 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from couvert.config_loader import load_config, parse_config
 from couvert.db import reset_database
-from couvert.migrate import migrate
-from couvert.pgcluster import LocalCluster
 from couvert.settings import reload_settings
+from couvert_dev.config_loader import load_config, parse_config
+from couvert_dev.migrate import migrate
+from couvert_dev.pgcluster import LocalCluster
 from tests.clock import PINNED_NOW
 from tests.support import demo_config
 

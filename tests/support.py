@@ -15,7 +15,7 @@ import psycopg
 import yaml
 from psycopg.rows import dict_row
 
-from couvert.devserver import load_function
+from couvert_dev.devserver import load_function
 from tests.clock import day
 
 ROOT = Path(__file__).resolve().parents[1]

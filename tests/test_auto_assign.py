@@ -2,7 +2,7 @@
 
 import psycopg
 
-from couvert.booking import auto_assign_table
+from couvert.changes import auto_assign_table
 from couvert.db import RequestContext, get_database
 from couvert.settings import current_time
 from tests.booking_support import book, booking_body, ids

@@ -8,9 +8,9 @@ import uuid
 import psycopg
 import pytest
 
-from couvert.auth import issue_dev_token
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.snapshots import load_snapshot
+from couvert_dev.tokens import issue_dev_token
 from tests.clock import at, day, iso
 from tests.conftest import DEFAULT_NOW, JWT_SECRET
 from tests.support import DEMO_CLOSED_DAY, DEMO_EVE, ROOT, call
@@ -236,6 +236,6 @@ def test_the_openapi_document_describes_every_route_of_the_contract(app_env):
 
 
 def test_the_committed_openapi_document_is_current():
-    from couvert.openapi import DOCUMENT, build_openapi
+    from couvert_dev.openapi import DOCUMENT, build_openapi
 
     assert json.loads(DOCUMENT.read_text()) == build_openapi()

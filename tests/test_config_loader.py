@@ -6,8 +6,8 @@ import psycopg
 import pytest
 import yaml
 
-from couvert.config_loader import load_config, parse_config
 from couvert.errors import ConfigError
+from couvert_dev.config_loader import load_config, parse_config
 from tests.support import DEMO_CONFIG
 
 COUNTED = ["locations", "areas", "tables", "table_groups", "table_group_members", "table_availability_rules",

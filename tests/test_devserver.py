@@ -8,7 +8,7 @@ from urllib.error import HTTPError
 
 import pytest
 
-from couvert.devserver import make_handler, read_routes
+from couvert_dev.devserver import make_handler, read_routes
 from tests.clock import iso
 
 

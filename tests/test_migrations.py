@@ -5,7 +5,7 @@ import shutil
 import psycopg
 import pytest
 
-from couvert.migrate import DEFAULT_MIGRATIONS_DIR, MigrationError, migrate
+from couvert_dev.migrate import DEFAULT_MIGRATIONS_DIR, MigrationError, migrate
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from couvert.auth import issue_dev_token
+from couvert_dev.tokens import issue_dev_token
 from tests.booking_support import DAY, book, booking_body, ids
 from tests.clock import AMSTERDAM, PINNED_NOW, at
 from tests.conftest import JWT_SECRET

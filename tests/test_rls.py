@@ -4,7 +4,7 @@ import psycopg
 import pytest
 import yaml
 
-from couvert.config_loader import load_config, parse_config
+from couvert_dev.config_loader import load_config, parse_config
 from tests.support import DEMO_CONFIG, as_role
 
 LOCATION_TABLES_SQL = """

@@ -62,7 +62,7 @@ def test_a_seated_party_is_never_marked_a_no_show(app_env, demo_location, names,
 
 
 def _token(user):
-    from couvert.auth import issue_dev_token
+    from couvert_dev.tokens import issue_dev_token
     from tests.conftest import JWT_SECRET
 
     return issue_dev_token(user, JWT_SECRET)

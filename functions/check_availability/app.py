@@ -4,6 +4,7 @@ call the same routes; an operator (Bearer token) may ask for operator channels."
 from __future__ import annotations
 
 import datetime as dt
+from importlib.resources import files
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -18,7 +19,6 @@ from couvert.auth import caller_from_event
 from couvert.db import get_database
 from couvert.engine import AvailabilityRequest
 from couvert.http import create_app, logger, metrics, tracer
-from couvert.openapi import DOCUMENT as OPENAPI_DOCUMENT
 from couvert.settings import current_time
 
 app = create_app()
@@ -56,7 +56,7 @@ def get_calendar(location_id: UUID, date_from: Annotated[dt.date, Query(alias="f
 @app.get("/openapi.json", include_in_schema=False)
 def get_openapi():
     """The API's OpenAPI document (generated from every function by `couvert openapi`)."""
-    return Response(200, "application/json", OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
+    return Response(200, "application/json", files("couvert").joinpath("openapi.json").read_text(encoding="utf-8"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

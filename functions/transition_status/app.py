@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from couvert import booking, lifecycle, stripe_events
+from couvert import changes, lifecycle, stripe_events
 from couvert.api_models import ChangeIn, Status, TransitionIn
 from couvert.auth import caller_from_event
 from couvert.db import get_database
@@ -50,7 +50,7 @@ def reconfirm(reservation_id: UUID, token: Token = None) -> dict[str, Any]:
 
 @app.patch("/v1/reservations/<reservation_id>")
 def change_reservation(reservation_id: UUID, body: Annotated[ChangeIn, Body()]) -> dict[str, Any]:
-    return booking.change_reservation(get_database(), _caller(), reservation_id, body, current_time())
+    return changes.change_reservation(get_database(), _caller(), reservation_id, body, current_time())
 
 
 @app.post("/v1/webhooks/stripe")

@@ -21,3 +21,8 @@ def audit(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, r
         "action": action, "old_value": None if old is None else Jsonb(old),
         "new_value": None if new is None else Jsonb(new),
         "performed_by": caller.user_uuid, "performed_by_type": caller.actor_type})
+
+
+def id_text(value: UUID | None) -> str | None:
+    """An id as audit JSON writes it."""
+    return str(value) if value else None

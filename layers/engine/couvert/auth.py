@@ -58,20 +58,3 @@ def _jwks_client(url: str):
     if url not in _jwks_clients:
         _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True)
     return _jwks_clients[url]
-
-
-def issue_dev_token(user_id: str, secret: str, issuer: str | None = None, audience: str | None = None,
-                    hours: int = 12) -> str:
-    """A development operator token (couvert token, tests); production tokens come from Cognito/Supabase."""
-    import datetime as dt
-
-    import jwt
-
-    now = dt.datetime.now(dt.UTC)
-    claims: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + dt.timedelta(hours=hours),
-                              "role": "authenticated"}
-    if issuer:
-        claims["iss"] = issuer
-    if audience:
-        claims["aud"] = audience
-    return jwt.encode(claims, secret, algorithm="HS256")

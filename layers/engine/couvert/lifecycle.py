@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from couvert.api_models import money
-from couvert.audit import audit
+from couvert.audit import audit, id_text
 from couvert.db import Database, RequestContext
 from couvert.errors import Forbidden, InvalidTransition, NotFound, SlotUnavailable, ValidationFailed
 from couvert.manage_tokens import token_hash
@@ -112,22 +112,19 @@ def _prepare_operator_move(conn: psycopg.Connection, who: RequestContext, reserv
             conn.execute(query("clear_option_expiry"), {"id": reservation_id})
         audit(conn, who, current["location_id"], reservation_id, "option_rebooked",
               {"option_expires_at": current["option_expires_at"].isoformat()},
-              {"table_id": _s(stay.table_id), "table_group_id": _s(stay.table_group_id)})
+              {"table_id": id_text(stay.table_id), "table_group_id": id_text(stay.table_group_id)})
     elif current["status"] == "no_show" and to == "seated":
         seat = free_seat(conn, current, now, table_id)
         if seat != (current["table_id"], current["table_group_id"]):
             conn.execute(query("move_to_table"), {"id": reservation_id, "table_id": seat[0],
                                                   "table_group_id": seat[1]})
             audit(conn, who, current["location_id"], reservation_id, "table_change",
-                  {"table_id": _s(current["table_id"]), "table_group_id": _s(current["table_group_id"])},
-                  {"table_id": _s(seat[0]), "table_group_id": _s(seat[1])})
+                  {"table_id": id_text(current["table_id"]), "table_group_id": id_text(current["table_group_id"])},
+                  {"table_id": id_text(seat[0]), "table_group_id": id_text(seat[1])})
     elif table_id is not None:
         raise ValidationFailed("a table is chosen in a transition only when seating a guest after a no-show",
                                fields={"table_id": "only with no_show -> seated"})
 
-
-def _s(value: UUID | None) -> str | None:
-    return str(value) if value else None
 
 
 def system_transition(conn: psycopg.Connection, reservation_id: UUID, to: str, reason: str,

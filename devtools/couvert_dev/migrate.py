@@ -12,9 +12,9 @@ from pathlib import Path
 
 import psycopg
 
-from couvert.queries import query
+from couvert_dev.queries import query
 
-DEFAULT_MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "sql" / "migrations"
+DEFAULT_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "sql" / "migrations"
 _LOCK_KEY = 7_316_001  # serialises concurrent runners (a session lock: the runner owns its connection)
 
 

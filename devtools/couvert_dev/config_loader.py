@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from couvert.errors import ConfigError
-from couvert.queries import query
+from couvert_dev.queries import query
 
 Weekday = int
 Channel = Literal["widget", "phone", "walk_in", "google", "third_party"]

@@ -8,10 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DIR = ROOT / ".local"
 DEMO_CONFIG = ROOT / "config" / "demo_location.yaml"
-DEV_JWT_SECRET = "couvert-local-development-secret-not-for-production"
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -22,15 +21,15 @@ def _database_url(args: argparse.Namespace) -> str:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from couvert.migrate import migrate
+    from couvert_dev.migrate import migrate
 
     applied = migrate(_database_url(args))
     print("applied: " + ", ".join(applied) if applied else "nothing to apply")
 
 
 def cmd_load_config(args: argparse.Namespace) -> None:
-    from couvert.config_loader import load_config_file
     from couvert.errors import ConfigError
+    from couvert_dev.config_loader import load_config_file
 
     try:
         print(load_config_file(_database_url(args), args.file))
@@ -48,7 +47,7 @@ def add_member(database_url: str, location_id: str, user_id: str, role: str) -> 
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    from couvert.auth import issue_dev_token
+    from couvert_dev.tokens import DEV_JWT_SECRET, issue_dev_token
 
     add_member(_database_url(args), args.location, args.user, args.role)
     secret = os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
@@ -56,7 +55,7 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 
 def cmd_openapi(args: argparse.Namespace) -> None:
-    from couvert.openapi import build_openapi, write_openapi
+    from couvert_dev.openapi import build_openapi, write_openapi
 
     if args.check:
         import json
@@ -71,15 +70,15 @@ def cmd_openapi(args: argparse.Namespace) -> None:
 
 def cmd_dev(args: argparse.Namespace) -> None:
     """Local PostgreSQL under .local/ (or DATABASE_URL), migrations, the demo location, the server."""
-    from couvert.auth import issue_dev_token
-    from couvert.config_loader import load_config_file
-    from couvert.devserver import serve
-    from couvert.migrate import migrate
     from couvert.settings import reload_settings
+    from couvert_dev.config_loader import load_config_file
+    from couvert_dev.devserver import serve
+    from couvert_dev.migrate import migrate
+    from couvert_dev.tokens import DEV_JWT_SECRET, issue_dev_token
 
     url = args.database_url or os.environ.get("DATABASE_URL")
     if not url:
-        from couvert.pgcluster import LocalCluster
+        from couvert_dev.pgcluster import LocalCluster
 
         cluster = LocalCluster(LOCAL_DIR / "pg", throwaway=False, durable=True)
         if cluster.is_running():
@@ -112,8 +111,8 @@ def cmd_dev(args: argparse.Namespace) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> None:
     """Run the scheduled function once (all jobs, or the named ones) and print what each touched."""
-    from couvert.devserver import LocalContext, load_function
     from couvert.settings import reload_settings
+    from couvert_dev.devserver import LocalContext, load_function
 
     os.environ["DATABASE_URL"] = _database_url(args)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")

@@ -1,8 +1,8 @@
 """The OpenAPI document, generated from the functions' routes (development tool).
 
 Each function's resolver describes its own routes; this merges them into one document, written
-to couvert/openapi.json so the check_availability function can serve it at /openapi.json
-without importing the other functions.
+into the layer (couvert/openapi.json) so the check_availability function can serve it at
+/openapi.json without importing the other functions or this tooling.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 FUNCTIONS = ("check_availability", "create_reservation", "transition_status")
-DOCUMENT = Path(__file__).with_name("openapi.json")
+DOCUMENT = Path(__file__).resolve().parents[2] / "layers" / "engine" / "couvert" / "openapi.json"
 
 
 def build_openapi() -> dict[str, Any]:
-    from couvert.devserver import ROOT, load_function
+    from couvert_dev.devserver import ROOT, load_function
 
     merged: dict[str, Any] | None = None
     for name in FUNCTIONS:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 WEB_DIR = ROOT / "web"
 
 
@@ -146,8 +146,8 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
             if self.command == "GET" and url.path in ("/health", "/dev/info"):
                 return self._send(200, json.dumps({"status": "ok", **info}).encode(), "application/json")
             if self.command == "GET" and url.path.startswith("/dev/mail"):
-                from couvert.devmail import index_page, message_page
                 from couvert.settings import get_settings
+                from couvert_dev.devmail import index_page, message_page
 
                 folder = Path(get_settings().mail_sink_dir)
                 if url.path in ("/dev/mail", "/dev/mail/"):

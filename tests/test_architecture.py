@@ -1,0 +1,62 @@
+"""The shape the code keeps (docs/architecture.md): the layer holds only what a Lambda runs, its
+dependencies are the layer's requirements, handlers stay thin."""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+LAYER = ROOT / "layers" / "engine" / "couvert"
+FUNCTIONS = sorted((ROOT / "functions").glob("*/app.py"))
+# Import name -> the distribution in layers/engine/requirements.txt that provides it.
+DISTRIBUTIONS = {"aws_lambda_powertools": "aws-lambda-powertools", "aws_xray_sdk": "aws-xray-sdk",
+                 "psycopg": "psycopg", "pydantic": "pydantic", "email_validator": "email-validator",
+                 "phonenumbers": "phonenumbers", "jwt": "pyjwt", "stripe": "stripe", "boto3": "boto3",
+                 "botocore": "boto3", "tzdata": "tzdata", "jinja2": "jinja2", "icalendar": "icalendar",
+                 "babel": "babel"}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Top-level names of every module the file imports (at module level or inside functions)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def layer_files() -> list[Path]:
+    return sorted(LAYER.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", layer_files() + FUNCTIONS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_runtime_code_never_imports_the_dev_tooling(path):
+    assert not imports_of(path) & {"couvert_dev", "tests", "bench", "yaml"}
+
+
+def test_every_third_party_import_of_the_runtime_is_in_the_layer_requirements():
+    requirements = {line.split("==")[0].split("[")[0].strip().lower()
+                    for line in (ROOT / "layers/engine/requirements.txt").read_text().splitlines()
+                    if line.strip() and not line.startswith("#")}
+    third_party = set().union(*(imports_of(p) for p in layer_files() + FUNCTIONS)) \
+        - set(sys.stdlib_module_names) - {"couvert", "__future__"}
+    assert {name: DISTRIBUTIONS.get(name) for name in third_party
+            if DISTRIBUTIONS.get(name) not in requirements} == {}
+
+
+@pytest.mark.parametrize("path", FUNCTIONS, ids=lambda p: p.parent.name)
+def test_handlers_are_thin(path):
+    """No SQL, Stripe or AWS SDK in a handler: they parse, call one use case and answer."""
+    assert not imports_of(path) & {"psycopg", "stripe", "boto3", "botocore"}
+    assert "query(" not in path.read_text(encoding="utf-8")
+
+
+def test_no_use_case_module_grows_past_250_lines():
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in layer_files()
+             if p.parent == LAYER}
+    assert {name: n for name, n in sizes.items() if n > 250} == {}
