@@ -14,9 +14,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import booking, waitlist
 from couvert.api_models import ReservationIn, WaitlistIn
-from couvert.auth import caller_from_event
+from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
-from couvert.errors import Unauthorized
 from couvert.http import create_app, logger, metrics, tracer
 from couvert.settings import current_time
 
@@ -46,9 +45,7 @@ def join_waitlist(location_id: UUID, body: Annotated[WaitlistIn, Body()]):
 
 @app.get("/v1/locations/<location_id>/waitlist")
 def list_waitlist(location_id: UUID, date: Annotated[dt.date, Query()]) -> dict[str, Any]:
-    caller = caller_from_event(app.current_event.raw_event, location_id)
-    if not caller.is_operator:
-        raise Unauthorized("an operator token is required")
+    caller = require_operator(caller_from_event(app.current_event.raw_event, location_id))
     return waitlist.list_entries(get_database(), caller, location_id, date)
 
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import changes, lifecycle, stripe_events
 from couvert.api_models import ChangeIn, Status, TransitionIn
-from couvert.auth import caller_from_event
+from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
 from couvert.http import create_app, logger, metrics, tracer
 from couvert.settings import current_time
@@ -96,12 +96,7 @@ def retry_outbox_event(location_id: UUID, event_id: UUID) -> dict[str, Any]:
 
 
 def _operator():
-    from couvert.errors import Unauthorized
-
-    caller = _caller()
-    if not caller.is_operator:
-        raise Unauthorized("an operator token is required")
-    return caller
+    return require_operator(_caller())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

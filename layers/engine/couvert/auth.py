@@ -58,3 +58,11 @@ def _jwks_client(url: str):
     if url not in _jwks_clients:
         _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True)
     return _jwks_clients[url]
+
+
+def require_operator(caller: RequestContext) -> RequestContext:
+    """Operator-only use cases: a caller without an operator token is 401 (rights within a location
+    are row-level security's to decide: another location's operator sees 404)."""
+    if not caller.is_operator:
+        raise Unauthorized("an operator token is required")
+    return caller

@@ -31,12 +31,12 @@ from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import zone
 from couvert.engine.model import Policy, SlotResult, Ticket
-from couvert.errors import Forbidden, IdempotencyConflict, NotFound, SlotUnavailable, ValidationFailed
+from couvert.errors import Forbidden, IdempotencyConflict, SlotUnavailable, ValidationFailed
 from couvert.payments import StripePayments, to_cents
 from couvert.phones import e164
 from couvert.queries import query
 from couvert.reservations import reservation_json
-from couvert.seating import SeatChoice, locked_snapshot, seat, table_conflicts
+from couvert.seating import SeatChoice, locked_snapshot, seat
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
@@ -81,25 +81,17 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
         raise ValidationFailed("Idempotency-Key must be 1 to 255 characters",
                                fields={"Idempotency-Key": "1 to 255 characters"})
     digest = request_hash(body, caller)
-    try:
-        with table_conflicts(), db.transaction(caller) as conn:
-            if idempotency_key is not None:
-                replay = _claim_key(conn, location_id, idempotency_key, digest)
-                if replay is not None:
-                    return replay
-            result = _book(conn, caller, location_id, body, now, payments)
-            if idempotency_key is not None:
-                conn.execute(query("store_idempotent_response"), {
-                    "location_id": location_id, "key": idempotency_key,
-                    "status_code": result.status_code, "response": Jsonb(result.body)})
-            return result
-    except psycopg.errors.InsufficientPrivilege:
-        # Row-level security refused a write: the caller is no member of this location, which for
-        # them does not exist (the same 404 as without an Idempotency-Key).
-        raise NotFound("location not found", location_id=str(location_id)) from None
-    except psycopg.errors.ForeignKeyViolation:
-        # The Idempotency-Key row is the first write and names the location: it does not exist.
-        raise NotFound("location not found", location_id=str(location_id)) from None
+    with db.transaction(caller) as conn:
+        if idempotency_key is not None:
+            replay = _claim_key(conn, location_id, idempotency_key, digest)
+            if replay is not None:
+                return replay
+        result = _book(conn, caller, location_id, body, now, payments)
+        if idempotency_key is not None:
+            conn.execute(query("store_idempotent_response"), {
+                "location_id": location_id, "key": idempotency_key,
+                "status_code": result.status_code, "response": Jsonb(result.body)})
+        return result
 
 
 def _claim_key(conn: psycopg.Connection, location_id: UUID, key: str, digest: str) -> BookingResult | None:

@@ -17,12 +17,13 @@ from psycopg.types.json import Jsonb
 
 from couvert.api_models import ChangeIn, hhmm
 from couvert.audit import audit, id_text
+from couvert.auth import require_operator
 from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine
-from couvert.errors import Forbidden, NotFound, SlotUnavailable
+from couvert.errors import NotFound, SlotUnavailable
 from couvert.queries import query
 from couvert.reservations import reservation_json
-from couvert.seating import SeatChoice, Stay, locked_snapshot, recheck, table_conflicts
+from couvert.seating import SeatChoice, Stay, locked_snapshot, recheck
 
 # A change of time or party size is told to a guest whose booking they know of.
 GUEST_KNOWS = frozenset({"pending_payment", "option", "confirmed"})
@@ -35,9 +36,8 @@ def change_reservation(db: Database, caller: RequestContext, reservation_id: UUI
     Same lock and engine as booking: the reservation itself is left out of the snapshot, the new
     shape must be one the engine would book, and each changed field is audited on its own.
     """
-    if not caller.is_operator:
-        raise Forbidden("only operators may change a reservation")
-    with table_conflicts(), db.transaction(caller) as conn:
+    require_operator(caller)
+    with db.transaction(caller) as conn:
         current = conn.cursor(row_factory=dict_row).execute(
             query("reservation_for_change"), {"id": reservation_id}).fetchone()
         if current is None:
@@ -105,7 +105,7 @@ def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID
     """
     from dataclasses import replace
 
-    with table_conflicts(), db.transaction(caller) as conn:
+    with db.transaction(caller) as conn:
         current = conn.cursor(row_factory=dict_row).execute(
             query("reservation_for_change"), {"id": reservation_id}).fetchone()
         if current is None:

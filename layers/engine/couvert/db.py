@@ -18,7 +18,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from couvert.errors import Busy
+from couvert.db_errors import translate
 from couvert.queries import query
 
 ActorType = Literal["operator", "guest", "system", "assistant"]
@@ -102,9 +102,9 @@ class Database:
         except BaseException as error:
             if not conn.closed:
                 conn.rollback()
-            if isinstance(error, psycopg.errors.LockNotAvailable):
-                # A lock wait ran past lock_timeout: nothing was written; the caller may retry.
-                raise Busy("busy with another change to the same data; retry in a moment") from None
+            domain = translate(error) if isinstance(error, psycopg.Error) else None
+            if domain is not None:
+                raise domain from None  # nothing was written; the error says what to do
             raise
         else:
             conn.commit()

@@ -19,11 +19,11 @@ from psycopg.rows import dict_row
 from couvert.api_models import money
 from couvert.audit import audit, id_text
 from couvert.db import Database, RequestContext
-from couvert.errors import Forbidden, InvalidTransition, NotFound, SlotUnavailable, ValidationFailed
+from couvert.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from couvert.manage_tokens import token_hash
 from couvert.queries import query
 from couvert.reservations import reservation_json
-from couvert.seating import free_seat, recheck, table_conflicts
+from couvert.seating import free_seat, recheck
 
 
 @contextmanager
@@ -35,34 +35,18 @@ def reservation_transaction(db: Database, caller: RequestContext, reservation_id
     missing one is 404, exactly like a reservation that does not exist.
     """
     if caller.is_operator:
-        with _mapped_errors(), db.transaction(caller) as conn:
+        with db.transaction(caller) as conn:
             yield conn, caller
         return
     if not token:
         raise NotFound("reservation not found")
-    with _mapped_errors(), db.transaction(RequestContext.guest(None)) as conn:
+    with db.transaction(RequestContext.guest(None)) as conn:
         row = conn.execute(query("guest_reservation_location"),
                            {"id": reservation_id, "token_hash": token_hash(token)}).fetchone()
         if row is None or row["location_id"] is None:
             raise NotFound("reservation not found")
         conn.execute(query("open_guest_location"), {"location_id": row["location_id"]})
         yield conn, RequestContext.guest(row["location_id"])
-
-
-@contextmanager
-def _mapped_errors() -> Iterator[None]:
-    try:
-        yield
-    except psycopg.Error as error:
-        if error.sqlstate == "CV404":
-            raise NotFound("reservation not found") from None
-        if error.sqlstate == "CV410":
-            raise SlotUnavailable(error.diag.message_primary or "the option expired",
-                                  reason_code="option_expired") from None
-        if error.sqlstate == "CV409":
-            raise InvalidTransition(error.diag.message_primary or "transition not allowed",
-                                    current_status=error.diag.message_detail) from None
-        raise
 
 
 def _load(conn: psycopg.Connection, reservation_id: UUID) -> dict[str, Any]:
@@ -83,7 +67,7 @@ def transition(db: Database, caller: RequestContext, reservation_id: UUID, to: s
                table_id: UUID | None = None) -> dict[str, Any]:
     if table_id is not None and not caller.is_operator:
         raise Forbidden("only operators choose a table", field="table_id")
-    with table_conflicts(), reservation_transaction(db, caller, reservation_id, token) as (conn, who):
+    with reservation_transaction(db, caller, reservation_id, token) as (conn, who):
         if who.is_operator:
             _prepare_operator_move(conn, who, reservation_id, to, now, table_id)
         result = conn.execute(query("transition"), {
@@ -130,8 +114,7 @@ def _prepare_operator_move(conn: psycopg.Connection, who: RequestContext, reserv
 def system_transition(conn: psycopg.Connection, reservation_id: UUID, to: str, reason: str,
                       now: dt.datetime) -> dict[str, Any]:
     """A transition made by the system (webhook, sweeps) inside the caller's transaction."""
-    with _mapped_errors():
-        return conn.execute(query("transition"), {"id": reservation_id, "to": to, "reason": reason,
+    return conn.execute(query("transition"), {"id": reservation_id, "to": to, "reason": reason,
                                                   "actor_type": "system", "actor_id": None, "now": now,
                                                   "expected_from": None}).fetchone()["result"]
 

@@ -9,8 +9,6 @@ runs on a snapshot read under the (location, date) lock with the reservation its
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 from uuid import UUID
@@ -64,17 +62,6 @@ class Stay:
 
     def columns(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
-@contextmanager
-def table_conflicts() -> Iterator[None]:
-    """The exclusion constraint refused an overlap: a 409, never a 500 (reachable only if a lock were
-    bypassed or a correction raced a booking)."""
-    try:
-        yield
-    except psycopg.errors.ExclusionViolation as error:
-        raise SlotUnavailable("the table is taken for that stay", reason_code="tables_full",
-                              conflict=error.diag.constraint_name) from None
 
 
 def locked_snapshot(conn: psycopg.Connection, location_id: UUID, day: dt.date, now: dt.datetime) -> Snapshot:

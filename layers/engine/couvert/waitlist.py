@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from psycopg.rows import dict_row
 
 from couvert.api_models import WaitlistIn, hhmm
@@ -32,25 +31,22 @@ def _entry_json(row: dict[str, Any]) -> dict[str, Any]:
 
 def join(db: Database, caller: RequestContext, location_id: UUID, body: WaitlistIn,
          now: dt.datetime) -> dict[str, Any]:
-    try:
-        with db.transaction(caller) as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            location = cur.execute(query("snapshot_location"), {"location_id": location_id}).fetchone()
-            if location is None:
-                raise NotFound("location not found", location_id=str(location_id))
-            expires_at = wall_instant(body.date, dt.time.fromisoformat(body.time_to), zone(location["timezone"]))
-            if expires_at <= now:
-                raise ValidationFailed("that time has passed", fields={"time_to": "must be in the future"})
-            customer_id = cur.execute(query("upsert_customer"), {
-                "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
-                "email": body.guest.email, "phone_number": e164(body.guest.phone, location["country"]),
-                "locale": body.guest.locale}).fetchone()["id"]
-            row = cur.execute(query("insert_waitlist_entry"), {
-                "location_id": location_id, "customer_id": customer_id, "ticket_id": body.ticket_id,
-                "desired_date": body.date, "time_from": body.time_from, "time_to": body.time_to,
-                "party_size": body.party_size, "expires_at": expires_at}).fetchone()
-    except psycopg.errors.ForeignKeyViolation:
-        raise NotFound("ticket not found", ticket_id=str(body.ticket_id)) from None
+    with db.transaction(caller) as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        location = cur.execute(query("snapshot_location"), {"location_id": location_id}).fetchone()
+        if location is None:
+            raise NotFound("location not found", location_id=str(location_id))
+        expires_at = wall_instant(body.date, dt.time.fromisoformat(body.time_to), zone(location["timezone"]))
+        if expires_at <= now:
+            raise ValidationFailed("that time has passed", fields={"time_to": "must be in the future"})
+        customer_id = cur.execute(query("upsert_customer"), {
+            "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
+            "email": body.guest.email, "phone_number": e164(body.guest.phone, location["country"]),
+            "locale": body.guest.locale}).fetchone()["id"]
+        row = cur.execute(query("insert_waitlist_entry"), {
+            "location_id": location_id, "customer_id": customer_id, "ticket_id": body.ticket_id,
+            "desired_date": body.date, "time_from": body.time_from, "time_to": body.time_to,
+            "party_size": body.party_size, "expires_at": expires_at}).fetchone()
     return {"entry": _entry_json(row)}
 
 

@@ -1,0 +1,46 @@
+"""The one translator from database errors to domain errors, keyed on SQLSTATEs and constraint
+names (never on message text).  Database.transaction applies it to every request transaction.
+
+SQLSTATEs of our own (raised by the status machine, sql/migrations):
+  CV404  reservation not found (or hidden by row-level security)
+  CV409  transition not allowed; DETAIL is the current status
+  CV410  an option past its expiry cannot be confirmed
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import errors as pg
+
+from couvert.errors import Busy, CouvertError, InvalidTransition, NotFound, SlotUnavailable
+
+# Foreign keys whose violation means "the thing you named does not exist (for you)".
+_MISSING = {
+    "idempotency_keys_location_id_fkey": "location not found",
+    "customers_location_id_fkey": "location not found",
+    "waitlist_entries_location_id_fkey": "location not found",
+    "waitlist_entries_ticket_fkey": "ticket not found",
+}
+
+
+def translate(error: psycopg.Error) -> CouvertError | None:
+    """The domain error a database error means, or None when it is a bug to let through (500)."""
+    diag = error.diag
+    if error.sqlstate == "CV404":
+        return NotFound("reservation not found")
+    if error.sqlstate == "CV409":
+        return InvalidTransition(diag.message_primary or "transition not allowed", current_status=diag.message_detail)
+    if error.sqlstate == "CV410":
+        return SlotUnavailable(diag.message_primary or "the option expired", reason_code="option_expired")
+    if isinstance(error, pg.ExclusionViolation):
+        # The last line of defence against double booking held (a lock bypassed, a correction racing).
+        return SlotUnavailable("the table is taken for that stay", reason_code="tables_full",
+                               conflict=diag.constraint_name)
+    if isinstance(error, pg.LockNotAvailable):
+        return Busy("busy with another change to the same data; retry in a moment")
+    if isinstance(error, pg.InsufficientPrivilege):
+        # Row-level security refused a write: for this caller the location does not exist.
+        return NotFound("not found")
+    if isinstance(error, pg.ForeignKeyViolation) and diag.constraint_name in _MISSING:
+        return NotFound(_MISSING[diag.constraint_name])
+    return None
