@@ -12,7 +12,7 @@ from pathlib import Path
 from uuid import UUID
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "scheduled")
+FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "stripe_webhook", "scheduled")
 
 
 def measure(url: str, location_id: UUID) -> dict:
@@ -74,7 +74,8 @@ def cold_starts(repeat: int = 5) -> dict:
         for _ in range(repeat):
             result = subprocess.run([sys.executable, "-c", _COLD.format(path=str(ROOT / "functions" / name))],
                                     capture_output=True, text=True, check=True,
-                                    env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"})
+                                    env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
+                                         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7")})
             ms, stripe, boto3 = result.stdout.split()
             samples.append(float(ms))
             heavy = (stripe, boto3)

@@ -235,7 +235,7 @@ def test_the_openapi_document_describes_every_route_of_the_contract(app_env):
     assert missing == set()
 
 
-def test_the_committed_openapi_document_is_current():
+def test_the_committed_openapi_document_is_current(app_env):
     from couvert_dev.openapi import DOCUMENT, build_openapi
 
     assert json.loads(DOCUMENT.read_text()) == build_openapi()

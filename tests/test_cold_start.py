@@ -1,9 +1,13 @@
 """Cold start: check_availability imports neither stripe nor boto3, nor the AWS SDK client machinery
 (Powertools touches only the botocore package itself, for its user agent)."""
 
+import os
 import subprocess
 import sys
 
+import pytest
+
+from tests.clock import PINNED_NOW
 from tests.support import ROOT
 
 PROBE = """
@@ -14,13 +18,36 @@ print(sorted(m for m in ("stripe", "boto3", "botocore.client", "aws_xray_sdk.cor
 """
 
 
+# Configured as in Lambda (the functions check their settings at import; nothing connects).
+ENV = {**os.environ, "DATABASE_URL": "postgresql:///cold-start", "AWS_LAMBDA_FUNCTION_NAME": "probe"}
+ENV.pop("COUVERT_FROZEN_NOW", None)
+
+
+def _import(name, env=ENV):
+    return subprocess.run([sys.executable, "-c", PROBE.format(path=str(ROOT / "functions" / name))],
+                          capture_output=True, text=True, env=env)
+
+
 def test_check_availability_loads_no_aws_sdk_and_no_stripe():
-    out = subprocess.run([sys.executable, "-c", PROBE.format(path=str(ROOT / "functions" / "check_availability"))],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "[]"
+    result = _import("check_availability")
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
-def test_every_function_module_imports_cleanly():
-    for name in ("create_reservation", "transition_status", "scheduled"):
-        subprocess.run([sys.executable, "-c", PROBE.format(path=str(ROOT / "functions" / name))],
-                       capture_output=True, text=True, check=True)
+@pytest.mark.parametrize("name", ["create_reservation", "transition_status", "stripe_webhook", "scheduled"])
+def test_every_function_module_imports_cleanly(name):
+    result = _import(name)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", ["check_availability", "stripe_webhook", "scheduled"])
+def test_a_function_without_a_database_setting_fails_at_import(name):
+    env = {k: v for k, v in ENV.items() if "DATABASE_URL" not in k and "DB_SECRET" not in k}
+    result = _import(name, env)
+    assert result.returncode != 0 and "missing configuration" in result.stderr
+
+
+@pytest.mark.parametrize("switch", [("COUVERT_FROZEN_NOW", PINNED_NOW.isoformat()),
+                                    ("COUVERT_UNSAFE_SKIP_BOOKING_LOCK", "true")])
+def test_the_test_only_switches_are_refused_in_lambda(switch):
+    result = _import("create_reservation", {**ENV, switch[0]: switch[1]})
+    assert result.returncode != 0 and "refused in Lambda" in result.stderr

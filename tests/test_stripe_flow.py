@@ -55,7 +55,7 @@ def signed(payload: dict, secret: str = WEBHOOK_SECRET) -> tuple[str, dict]:
 
 def deliver(payload: dict, secret: str = WEBHOOK_SECRET, base64_body: bool = False):
     body, headers = signed(payload, secret)
-    return call("transition_status", "POST", "/v1/webhooks/stripe", body=body, headers=headers,
+    return call("stripe_webhook", "POST", "/v1/webhooks/stripe", body=body, headers=headers,
                 base64_body=base64_body)
 
 

@@ -19,8 +19,10 @@ from couvert.auth import caller_from_event
 from couvert.db import get_database
 from couvert.engine import AvailabilityRequest
 from couvert.http import create_app, logger, metrics, tracer
-from couvert.settings import current_time
+from couvert.settings import current_time, get_settings
 
+# Validated once per cold start: a function missing its configuration fails here, not per request.
+SETTINGS = get_settings().require("database")
 app = create_app()
 
 ChannelParam = Annotated[Literal["widget", "phone", "walk_in", "google", "third_party"], Query()]

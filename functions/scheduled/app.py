@@ -17,6 +17,9 @@ from couvert.http import logger, metrics, tracer
 from couvert.messaging import get_messenger
 from couvert.settings import current_time, get_settings
 
+# Validated once per cold start: a function missing its configuration fails here, not per request.
+SETTINGS = get_settings().require("worker_database")
+
 
 def _payments():
     from couvert.payments import get_payments, stripe_secrets

@@ -1,8 +1,7 @@
-"""Reservation reads, status transitions, changes, operator reads and the Stripe webhook (api.md)."""
+"""Reservation reads, status transitions, changes and operator reads (api.md)."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,13 +10,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from couvert import changes, lifecycle, stripe_events
+from couvert import changes, lifecycle
 from couvert.api_models import ChangeIn, Status, TransitionIn
 from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
 from couvert.http import create_app, logger, metrics, tracer
-from couvert.settings import current_time
+from couvert.settings import current_time, get_settings
 
+# Validated once per cold start: a function missing its configuration fails here, not per request.
+SETTINGS = get_settings().require("database")
 app = create_app()
 
 Token = Annotated[str | None, Query(max_length=200, description="the guest's manage token")]
@@ -51,19 +52,6 @@ def reconfirm(reservation_id: UUID, token: Token = None) -> dict[str, Any]:
 @app.patch("/v1/reservations/<reservation_id>")
 def change_reservation(reservation_id: UUID, body: Annotated[ChangeIn, Body()]) -> dict[str, Any]:
     return changes.change_reservation(get_database(), _caller(), reservation_id, body, current_time())
-
-
-@app.post("/v1/webhooks/stripe")
-def stripe_webhook() -> dict[str, Any]:
-    from couvert.payments import get_payments, stripe_secrets
-
-    event = app.current_event
-    raw = event.body or ""
-    payload = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    secrets = stripe_secrets()
-    payments = get_payments() if secrets["secret_key"] else None
-    return stripe_events.handle(get_database(worker=True), payments, payload, event.headers.get("stripe-signature"),
-                                secrets["webhook_secret"], current_time())
 
 
 @app.get("/v1/locations/<location_id>/reservations")

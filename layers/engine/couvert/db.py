@@ -128,10 +128,9 @@ def conninfo_from_settings(worker: bool = False) -> str:
     if url:
         return url
     if secret_arn:
-        import boto3  # only in AWS: check_availability must not import boto3 at cold start
+        from couvert.secrets import secret_json  # only in AWS: no boto3 at check_availability's cold start
 
-        secret = json.loads(boto3.client("secretsmanager").get_secret_value(
-            SecretId=secret_arn)["SecretString"])
+        secret = secret_json(secret_arn)
         return psycopg.conninfo.make_conninfo(
             host=secret["host"], port=secret.get("port", 5432), dbname=secret.get("dbname", "postgres"),
             user=secret["username"], password=secret["password"], sslmode=secret.get("sslmode", "require"))

@@ -6,7 +6,6 @@ a second PaymentIntent at Stripe.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
@@ -91,10 +90,9 @@ def stripe_secrets() -> dict[str, str | None]:
     settings = get_settings()
     found = {"secret_key": settings.stripe_secret_key, "webhook_secret": settings.stripe_webhook_secret}
     if settings.stripe_secret_arn and not all(found.values()):
-        import boto3
+        from couvert.secrets import secret_json
 
-        secret = json.loads(boto3.client("secretsmanager").get_secret_value(
-            SecretId=settings.stripe_secret_arn)["SecretString"])
+        secret = secret_json(settings.stripe_secret_arn)
         found = {k: found[k] or secret.get(k) for k in found}
     return found
 

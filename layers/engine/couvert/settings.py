@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Settings(BaseModel):
@@ -45,6 +45,29 @@ class Settings(BaseModel):
     unsafe_skip_booking_lock: bool = Field(False, alias="COUVERT_UNSAFE_SKIP_BOOKING_LOCK")
     # Development and tests only: pin the clock the handlers pass to the engine as `now`.
     frozen_now: dt.datetime | None = Field(None, alias="COUVERT_FROZEN_NOW")
+
+    aws_lambda_function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
+
+    @model_validator(mode="after")
+    def _no_test_switches_in_lambda(self) -> Settings:
+        if self.aws_lambda_function_name and (self.frozen_now or self.unsafe_skip_booking_lock):
+            raise ValueError("COUVERT_FROZEN_NOW and COUVERT_UNSAFE_SKIP_BOOKING_LOCK are for tests and demos; "
+                             "they are refused in Lambda")
+        return self
+
+    def require(self, *needs: str) -> Settings:
+        """What a function cannot run without, checked at its cold start so a deployment missing it
+        fails at once instead of on the first request."""
+        checks = {
+            "database": ("DATABASE_URL or DB_SECRET_ARN", self.database_url or self.db_secret_arn),
+            "worker_database": ("WORKER_DATABASE_URL, WORKER_DB_SECRET_ARN, DATABASE_URL or DB_SECRET_ARN",
+                                self.worker_database_url or self.worker_db_secret_arn or self.database_url
+                                or self.db_secret_arn),
+        }
+        missing = [name for need in needs for name, value in [checks[need]] if not value]
+        if missing:
+            raise RuntimeError(f"missing configuration: {'; '.join(missing)}")
+        return self
 
     @field_validator("frozen_now")
     @classmethod

@@ -1,0 +1,47 @@
+"""Secrets come from Secrets Manager (moto) through Powertools parameters, cached per environment."""
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from couvert.db import conninfo_from_settings
+from couvert.payments import stripe_secrets
+from couvert.settings import reload_settings
+
+
+@pytest.fixture
+def secrets_manager(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(name, value)
+    for name in ("DATABASE_URL", "WORKER_DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()
+    with mock_aws():
+        yield boto3.client("secretsmanager")
+    parameters.clear_caches()
+    reload_settings()
+
+
+def test_the_database_login_comes_from_its_secret_and_is_read_once(secrets_manager, monkeypatch):
+    arn = secrets_manager.create_secret(Name="db", SecretString=json.dumps({
+        "host": "db.internal", "port": 5432, "username": "couvert_api", "password": "s3cret",
+        "dbname": "couvert"}))["ARN"]
+    monkeypatch.setenv("DB_SECRET_ARN", arn)
+    reload_settings()
+    first = conninfo_from_settings()
+    assert "host=db.internal" in first and "user=couvert_api" in first and "password=s3cret" in first
+    secrets_manager.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    assert conninfo_from_settings() == first  # cached: no Secrets Manager call per request
+
+
+def test_stripe_keys_come_from_their_secret(secrets_manager, monkeypatch):
+    arn = secrets_manager.create_secret(Name="stripe", SecretString=json.dumps({
+        "secret_key": "sk_test_from_secret", "webhook_secret": "whsec_from_secret"}))["ARN"]
+    monkeypatch.setenv("STRIPE_SECRET_ARN", arn)
+    reload_settings()
+    assert stripe_secrets() == {"secret_key": "sk_test_from_secret", "webhook_secret": "whsec_from_secret"}
