@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import booking, waitlist
 from couvert.api_models import ReservationIn, WaitlistIn
+from couvert.api_responses import CreatedOut, WaitlistEntryEnvelope, WaitlistListOut
 from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
 from couvert.http import create_app, logger, metrics, tracer
@@ -24,9 +24,12 @@ SETTINGS = get_settings().require("database")
 app = create_app()
 
 
-@app.post("/v1/locations/<location_id>/reservations", response_description="the reservation (201)")
+@app.post("/v1/locations/<location_id>/reservations", responses={
+    201: {"description": "the reservation, its payment and manage token",
+          "content": {"application/json": {"model": CreatedOut}}}})
 def create_reservation(location_id: UUID, body: Annotated[ReservationIn, Body()],
-                       idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None):
+                       idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
+                       ) -> Response[CreatedOut]:
     logger.append_keys(location_id=str(location_id))
     caller = caller_from_event(app.current_event.raw_event, location_id)
     result = booking.create_reservation(get_database(), caller, location_id, body, idempotency_key, current_time())
@@ -34,19 +37,20 @@ def create_reservation(location_id: UUID, body: Annotated[ReservationIn, Body()]
                        unit=MetricUnit.Count, value=1)
     logger.info("reservation created", extra={"replayed": result.replayed,
                                               "reference": result.body["reservation"]["reference"]})
-    return Response(result.status_code, "application/json", json.dumps(result.body),
+    return Response(result.status_code, "application/json", result.body,
                     headers={"Idempotent-Replayed": "true"} if result.replayed else None)
 
 
-@app.post("/v1/locations/<location_id>/waitlist", response_description="the waitlist entry (201)")
-def join_waitlist(location_id: UUID, body: Annotated[WaitlistIn, Body()]):
+@app.post("/v1/locations/<location_id>/waitlist", responses={
+    201: {"description": "the waitlist entry", "content": {"application/json": {"model": WaitlistEntryEnvelope}}}})
+def join_waitlist(location_id: UUID, body: Annotated[WaitlistIn, Body()]) -> Response[WaitlistEntryEnvelope]:
     caller = caller_from_event(app.current_event.raw_event, location_id)
     entry = waitlist.join(get_database(), caller, location_id, body, current_time())
-    return Response(201, "application/json", json.dumps(entry))
+    return Response(201, "application/json", entry)
 
 
 @app.get("/v1/locations/<location_id>/waitlist")
-def list_waitlist(location_id: UUID, date: Annotated[dt.date, Query()]) -> dict[str, Any]:
+def list_waitlist(location_id: UUID, date: Annotated[dt.date, Query()]) -> WaitlistListOut:
     caller = require_operator(caller_from_event(app.current_event.raw_event, location_id))
     return waitlist.list_entries(get_database(), caller, location_id, date)
 

@@ -6,11 +6,11 @@ Its own function, so it holds only the worker's database secret and Stripe's, ne
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from couvert import stripe_events
+from couvert.api_responses import WebhookAck
 from couvert.db import get_database
 from couvert.http import create_app, logger, metrics, tracer
 from couvert.payments import get_payments, stripe_secrets
@@ -22,7 +22,7 @@ app = create_app()
 
 
 @app.post("/v1/webhooks/stripe")
-def stripe_webhook() -> dict[str, Any]:
+def stripe_webhook() -> WebhookAck:
     event = app.current_event
     raw = event.body or ""
     payload = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -12,6 +12,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import changes, lifecycle
 from couvert.api_models import ChangeIn, Status, TransitionIn
+from couvert.api_responses import (
+    CustomerCardOut,
+    OutboxEventEnvelope,
+    OutboxListOut,
+    Reservation,
+    ReservationEnvelope,
+    ReservationListOut,
+    ShiftRiskListOut,
+    TransitionOut,
+)
 from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
 from couvert.http import create_app, logger, metrics, tracer
@@ -32,12 +42,12 @@ def _caller():
 
 
 @app.get("/v1/reservations/<reservation_id>")
-def get_reservation(reservation_id: UUID, token: Token = None) -> dict[str, Any]:
+def get_reservation(reservation_id: UUID, token: Token = None) -> Reservation:
     return lifecycle.get_reservation(get_database(), _caller(), reservation_id, token)
 
 
 @app.post("/v1/reservations/<reservation_id>/transitions")
-def transition(reservation_id: UUID, body: Annotated[TransitionIn, Body()], token: Token = None) -> dict[str, Any]:
+def transition(reservation_id: UUID, body: Annotated[TransitionIn, Body()], token: Token = None) -> TransitionOut:
     result = lifecycle.transition(get_database(), _caller(), reservation_id, body.to, body.reason, current_time(),
                                   token, body.expected_from, body.table_id)
     metrics.add_metric(name=f"Transition_{body.to}", unit=MetricUnit.Count, value=1)
@@ -45,28 +55,28 @@ def transition(reservation_id: UUID, body: Annotated[TransitionIn, Body()], toke
 
 
 @app.post("/v1/reservations/<reservation_id>/reconfirm")
-def reconfirm(reservation_id: UUID, token: Token = None) -> dict[str, Any]:
+def reconfirm(reservation_id: UUID, token: Token = None) -> ReservationEnvelope:
     return lifecycle.reconfirm(get_database(), _caller(), reservation_id, token, current_time())
 
 
 @app.patch("/v1/reservations/<reservation_id>")
-def change_reservation(reservation_id: UUID, body: Annotated[ChangeIn, Body()]) -> dict[str, Any]:
+def change_reservation(reservation_id: UUID, body: Annotated[ChangeIn, Body()]) -> ReservationEnvelope:
     return changes.change_reservation(get_database(), _caller(), reservation_id, body, current_time())
 
 
 @app.get("/v1/locations/<location_id>/reservations")
 def list_reservations(location_id: UUID, date: Annotated[dt.date, Query()],
-                      status: Annotated[Status | None, Query()] = None) -> dict[str, Any]:
+                      status: Annotated[Status | None, Query()] = None) -> ReservationListOut:
     return lifecycle.list_reservations(get_database(), _operator(), location_id, date, status)
 
 
 @app.get("/v1/locations/<location_id>/shift-risk")
-def shift_risk(location_id: UUID, date: Annotated[dt.date, Query()]) -> dict[str, Any]:
+def shift_risk(location_id: UUID, date: Annotated[dt.date, Query()]) -> ShiftRiskListOut:
     return lifecycle.shift_risk(get_database(), _operator(), location_id, date)
 
 
 @app.get("/v1/locations/<location_id>/customers/<customer_id>")
-def get_customer(location_id: UUID, customer_id: UUID) -> dict[str, Any]:
+def get_customer(location_id: UUID, customer_id: UUID) -> CustomerCardOut:
     return lifecycle.get_customer(get_database(), _operator(), location_id, customer_id)
 
 
@@ -74,12 +84,12 @@ OutboxStatus = Literal["pending", "done", "failed"]
 
 
 @app.get("/v1/locations/<location_id>/outbox")
-def list_outbox(location_id: UUID, status: Annotated[OutboxStatus, Query()] = "failed") -> dict[str, Any]:
+def list_outbox(location_id: UUID, status: Annotated[OutboxStatus, Query()] = "failed") -> OutboxListOut:
     return lifecycle.list_outbox(get_database(), _operator(), location_id, status)
 
 
 @app.post("/v1/locations/<location_id>/outbox/<event_id>/retry")
-def retry_outbox_event(location_id: UUID, event_id: UUID) -> dict[str, Any]:
+def retry_outbox_event(location_id: UUID, event_id: UUID) -> OutboxEventEnvelope:
     return lifecycle.retry_outbox_event(get_database(), _operator(), location_id, event_id, current_time())
 
 

@@ -161,15 +161,6 @@ class ReservationIn(_SeatChoice):
         return dt.time.fromisoformat(self.time)
 
 
-class PaymentOut(BaseModel):
-    provider: Literal["stripe"] = "stripe"
-    payment_intent_id: str
-    client_secret: str
-    amount: str
-    currency: str
-    expires_at: dt.datetime
-
-
 class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 

@@ -24,7 +24,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from couvert import manage_tokens
-from couvert.api_models import PaymentOut, ReservationIn, money
+from couvert.api_models import ReservationIn, money
 from couvert.audit import audit, id_text
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
@@ -162,9 +162,9 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
 
         intent = (payments or get_payments()).create_deposit(
             reservation_id, location_id, to_cents(amount), snapshot.location.currency)
-        payment = PaymentOut(payment_intent_id=intent.id, client_secret=intent.client_secret,
-                             amount=money(amount), currency=snapshot.location.currency,
-                             expires_at=hold_expires_at.astimezone(tz)).model_dump(mode="json")
+        payment = {"provider": "stripe", "payment_intent_id": intent.id, "client_secret": intent.client_secret,
+                   "amount": money(amount), "currency": snapshot.location.currency,
+                   "expires_at": hold_expires_at.astimezone(tz).isoformat()}
     with conn.pipeline():
         _audit_created(conn, caller, location_id, reservation_id, body, slot)
         if intent is not None:

@@ -1,0 +1,197 @@
+"""Response bodies of the reservation, operator, waitlist, outbox and webhook routes (api.md), as named
+pydantic models: the handlers declare them, Powertools validates every answer against them, and the
+OpenAPI document describes each body.  (Availability's bodies are in api_models.py.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_serializer
+
+
+class _OmitNone(BaseModel):
+    """A body whose optional parts are left out when absent ({"received": true}, not "duplicate": null)."""
+
+    @model_serializer(mode="wrap")
+    def _without_none(self, handler):
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
+class CustomerOut(BaseModel):
+    id: str | None
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone_number: str | None
+
+
+class GuestReservationOut(BaseModel):
+    """A reservation as its guest sees it: never operator notes or the risk model's reasoning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    reference: str
+    location_id: str
+    ticket_id: str
+    shift_id: str
+    status: str
+    date: str
+    start_time: str
+    end_time: str
+    start_at: str
+    end_at: str
+    party_size: int
+    channel: str
+    is_squeeze: bool
+    table_id: str | None
+    table_group_id: str | None
+    customer: CustomerOut
+    payment_status: str | None
+    payment_amount: str | None
+    option_expires_at: str | None
+    reconfirm_sent_at: str | None
+    reconfirmed_at: str | None
+    no_show_risk_score: float | None
+    badges: list[Any]
+    guest_notes: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class ReservationOut(GuestReservationOut):
+    """A reservation as an operator sees it."""
+
+    internal_notes: str | None
+    risk_factors: dict[str, Any] | None
+
+
+Reservation = ReservationOut | GuestReservationOut
+
+
+class PaymentOut(BaseModel):
+    provider: str = "stripe"
+    payment_intent_id: str
+    client_secret: str | None
+    amount: str
+    currency: str
+    expires_at: str
+
+
+class CreatedOut(BaseModel):
+    reservation: Reservation
+    payment: PaymentOut | None
+    manage_token: str
+
+
+class RefundOut(BaseModel):
+    amount: str
+    currency: str
+
+
+class ReservationEnvelope(BaseModel):
+    reservation: Reservation
+
+
+class TransitionOut(_OmitNone, ReservationEnvelope):
+    refund: RefundOut | None = None  # only when cancelling
+
+
+class ReservationListOut(BaseModel):
+    reservations: list[ReservationOut]
+
+
+class ShiftRiskOut(BaseModel):
+    location_id: str
+    shift_id: str
+    reservation_date: str
+    shift_name: str
+    reservation_count: int
+    total_covers: int | None
+    avg_risk_score: float | None
+    high_risk_count: int | None
+    suggested_overbook_covers: int | None
+
+
+class ShiftRiskListOut(BaseModel):
+    shifts: list[ShiftRiskOut]
+
+
+class VisitOut(BaseModel):
+    id: str
+    reference: str
+    date: str
+    start_time: str
+    party_size: int
+    status: str
+    channel: str
+    ticket_id: str
+
+
+class CustomerCardOut(BaseModel):
+    id: str
+    location_id: str
+    first_name: str
+    last_name: str
+    email: str
+    phone_number: str | None
+    total_visits: int
+    no_show_count: int
+    cancel_count: int
+    avg_spend_per_visit: str | None
+    first_visit_at: str | None
+    last_visit_at: str | None
+    whatsapp_opt_in: bool
+    tags: list[str]
+    preferences: dict[str, Any]
+    notes: str | None
+    locale: str | None
+    created_at: str
+    history: list[VisitOut]
+
+
+class WaitlistEntryOut(BaseModel):
+    id: str
+    location_id: str
+    customer_id: str
+    ticket_id: str | None
+    date: str
+    time_from: str
+    time_to: str
+    party_size: int
+    status: str
+    expires_at: str
+    created_at: str
+
+
+class WaitlistEntryEnvelope(BaseModel):
+    entry: WaitlistEntryOut
+
+
+class WaitlistListOut(BaseModel):
+    entries: list[WaitlistEntryOut]
+
+
+class OutboxEventOut(BaseModel):
+    id: str
+    reservation_id: str | None
+    kind: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str
+    created_at: str
+    processed_at: str | None
+
+
+class OutboxListOut(BaseModel):
+    events: list[OutboxEventOut]
+
+
+class OutboxEventEnvelope(BaseModel):
+    event: OutboxEventOut
+
+
+class WebhookAck(_OmitNone):
+    received: bool
+    duplicate: bool | None = None
