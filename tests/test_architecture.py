@@ -60,3 +60,14 @@ def test_no_use_case_module_grows_past_250_lines():
     sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in layer_files()
              if p.parent == LAYER}
     assert {name: n for name, n in sizes.items() if n > 250} == {}
+
+
+def test_the_domain_never_sees_an_http_model():
+    """Use cases take the domain's dataclasses (requests.py); HTTP bodies stay in the handlers."""
+    def imports_http(path: Path) -> bool:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        return any(isinstance(node, ast.ImportFrom) and node.module in ("couvert.api_models", "couvert.api_responses")
+                   for node in ast.walk(tree))
+
+    assert [p.name for p in layer_files() if imports_http(p) and p.name not in ("api_models.py", "api_responses.py")
+            ] == []

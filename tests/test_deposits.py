@@ -56,7 +56,7 @@ def test_the_payment_intent_carries_an_idempotency_key_derived_from_the_reservat
     payments = StripePayments("sk_test_couvert", stripe_env, http_client=recorder)
     result = booking.create_reservation(
         get_database(), RequestContext.guest(location), location,
-        ReservationIn.model_validate(booking_body(names["Chef's Table"], "19:00", 2)), None, current_time(),
+        ReservationIn.model_validate(booking_body(names["Chef's Table"], "19:00", 2)).to_domain(), None, current_time(),
         payments)
     reservation_id = result.body["reservation"]["id"]
     posts = [h for method, url, h in recorder.sent if method == "post" and url.endswith("/v1/payment_intents")]

@@ -32,7 +32,8 @@ def create_reservation(location_id: UUID, body: Annotated[ReservationIn, Body()]
                        ) -> Response[CreatedOut]:
     logger.append_keys(location_id=str(location_id))
     caller = caller_from_event(app.current_event.raw_event, location_id)
-    result = booking.create_reservation(get_database(), caller, location_id, body, idempotency_key, current_time())
+    result = booking.create_reservation(get_database(), caller, location_id, body.to_domain(), idempotency_key,
+                                        current_time())
     metrics.add_metric(name="ReservationsReplayed" if result.replayed else "ReservationsCreated",
                        unit=MetricUnit.Count, value=1)
     logger.info("reservation created", extra={"replayed": result.replayed,
@@ -45,7 +46,7 @@ def create_reservation(location_id: UUID, body: Annotated[ReservationIn, Body()]
     201: {"description": "the waitlist entry", "content": {"application/json": {"model": WaitlistEntryEnvelope}}}})
 def join_waitlist(location_id: UUID, body: Annotated[WaitlistIn, Body()]) -> Response[WaitlistEntryEnvelope]:
     caller = caller_from_event(app.current_event.raw_event, location_id)
-    entry = waitlist.join(get_database(), caller, location_id, body, current_time())
+    entry = waitlist.join(get_database(), caller, location_id, body.to_domain(), current_time())
     return Response(201, "application/json", entry)
 
 

@@ -61,7 +61,7 @@ def reconfirm(reservation_id: UUID, token: Token = None) -> ReservationEnvelope:
 
 @app.patch("/v1/reservations/<reservation_id>")
 def change_reservation(reservation_id: UUID, body: Annotated[ChangeIn, Body()]) -> ReservationEnvelope:
-    return changes.change_reservation(get_database(), _caller(), reservation_id, body, current_time())
+    return changes.change_reservation(get_database(), _caller(), reservation_id, body.to_domain(), current_time())
 
 
 @app.get("/v1/locations/<location_id>/reservations")

@@ -4,7 +4,6 @@ describes them; and the mapping from engine results to them."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,17 +12,10 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from couvert.availability_service import DayAvailability
 from couvert.engine import CalendarDay
 from couvert.engine.model import Location, Policy
+from couvert.formats import hhmm, money
+from couvert.requests import BookingRequest, Guest, ReservationChange, WaitlistRequest
 
 Status = Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
-
-
-def hhmm(value: dt.time | None) -> str | None:
-    return value.strftime("%H:%M") if value is not None else None
-
-
-def money(value: Decimal | None) -> str | None:
-    """Amounts travel as strings with two decimals ("25.00"), never as floats."""
-    return f"{value:.2f}" if value is not None else None
 
 
 class PolicyOut(BaseModel):
@@ -137,6 +129,9 @@ class GuestIn(BaseModel):
     phone: str | None = Field(None, max_length=32, pattern=r"^[0-9+()./ -]*$")
     locale: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
 
+    def to_domain(self) -> Guest:
+        return Guest(self.first_name, self.last_name, str(self.email), self.phone or None, self.locale)
+
 
 class ReservationIn(_SeatChoice):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -156,9 +151,13 @@ class ReservationIn(_SeatChoice):
     table_group_id: UUID | None = None
     internal_notes: str | None = Field(None, max_length=2000)
 
-    @property
-    def arrival(self) -> dt.time:
-        return dt.time.fromisoformat(self.time)
+    def to_domain(self) -> BookingRequest:
+        return BookingRequest(
+            ticket_id=self.ticket_id, date=self.date, time=dt.time.fromisoformat(self.time),
+            party_size=self.party_size, guest=self.guest.to_domain(), channel=self.channel,
+            allow_squeeze=self.allow_squeeze, guest_notes=self.guest_notes, badges=tuple(self.badges),
+            status=self.status, table_id=self.table_id, table_group_id=self.table_group_id,
+            internal_notes=self.internal_notes)
 
 
 class TransitionIn(BaseModel):
@@ -184,6 +183,12 @@ class ChangeIn(_SeatChoice):
     internal_notes: str | None = Field(None, max_length=2000)
     badges: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(None, max_length=20)
 
+    def to_domain(self) -> ReservationChange:
+        return ReservationChange(
+            given=frozenset(self.model_fields_set), time=dt.time.fromisoformat(self.time) if self.time else None,
+            party_size=self.party_size, table_id=self.table_id, table_group_id=self.table_group_id,
+            internal_notes=self.internal_notes, badges=tuple(self.badges) if self.badges is not None else None)
+
 
 class WaitlistIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -200,3 +205,7 @@ class WaitlistIn(BaseModel):
         if self.time_to <= self.time_from:
             raise ValueError("time_to must be after time_from")
         return self
+
+    def to_domain(self) -> WaitlistRequest:
+        return WaitlistRequest(self.date, dt.time.fromisoformat(self.time_from), dt.time.fromisoformat(self.time_to),
+                               self.party_size, self.guest.to_domain(), self.ticket_id)

@@ -24,7 +24,6 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from couvert import manage_tokens
-from couvert.api_models import ReservationIn, money
 from couvert.audit import audit, id_text
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
@@ -32,9 +31,11 @@ from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import zone
 from couvert.engine.model import Policy, SlotResult, Ticket
 from couvert.errors import Forbidden, IdempotencyConflict, SlotUnavailable, ValidationFailed
+from couvert.formats import money
 from couvert.payments import StripePayments, to_cents
 from couvert.phones import e164
 from couvert.queries import query
+from couvert.requests import BookingRequest
 from couvert.reservations import reservation_json
 from couvert.seating import SeatChoice, locked_snapshot, seat
 
@@ -48,17 +49,17 @@ class BookingResult:
     replayed: bool = False
 
 
-def request_hash(body: ReservationIn, caller: RequestContext) -> str:
-    canonical = json.dumps({"caller": caller.user_id or "guest", "body": body.model_dump(mode="json")},
+def request_hash(body: BookingRequest, caller: RequestContext) -> str:
+    canonical = json.dumps({"caller": caller.user_id or "guest", "body": body.canonical()},
                            sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check_caller(caller: RequestContext, body: ReservationIn) -> None:
+def _check_caller(caller: RequestContext, body: BookingRequest) -> None:
     check_channel(caller, body.channel)
     if caller.is_operator:
         return
-    for field in ("status", "table_id", "table_group_id", "internal_notes"):
+    for field in BookingRequest.OPERATOR_FIELDS:
         if getattr(body, field) is not None:
             raise Forbidden(f"only operators may set {field}", field=field)
 
@@ -73,7 +74,7 @@ def policy_snapshot(ticket: Ticket) -> dict[str, Any]:
             "reconfirm_hours_before": p.reconfirm_hours_before, "reconfirm_required": p.reconfirm_required}
 
 
-def create_reservation(db: Database, caller: RequestContext, location_id: UUID, body: ReservationIn,
+def create_reservation(db: Database, caller: RequestContext, location_id: UUID, body: BookingRequest,
                        idempotency_key: str | None, now: dt.datetime,
                        payments: StripePayments | None = None) -> BookingResult:
     _check_caller(caller, body)
@@ -104,7 +105,7 @@ def _claim_key(conn: psycopg.Connection, location_id: UUID, key: str, digest: st
     return BookingResult(record["status_code"], record["response"], replayed=True)
 
 
-def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: ReservationIn,
+def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
           now: dt.datetime, payments: StripePayments | None) -> BookingResult:
     with conn.pipeline():  # the location's settings travel in the same round trip
         settings_cursor = conn.execute(query("booking_settings"), {"location_id": location_id})
@@ -114,10 +115,10 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     validate_party(snapshot, request)
     tz = zone(snapshot.location.timezone)
     engine = AvailabilityEngine(snapshot, now)
-    found = engine.evaluate(request, body.ticket_id, body.arrival)
+    found = engine.evaluate(request, body.ticket_id, body.time)
     if found is None:
         if engine.offered(request):
-            raise ValidationFailed(f"{body.time} is not an arrival time of this ticket on {body.date}",
+            raise ValidationFailed(f"{body.time:%H:%M} is not an arrival time of this ticket on {body.date}",
                                    fields={"time": "not an arrival time of this ticket that day"})
         raise SlotUnavailable("this ticket is not offered that day", reason_code="closed")
     shift, slot = found
@@ -143,13 +144,13 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     # Written as a draft, then moved by the status machine (the RPC) within this transaction.
     row = {
         "id": reservation_id, "location_id": location_id, "customer_id": customer_id, "ticket_id": ticket.id,
-        "shift_id": shift.shift_id, "reservation_date": body.date, "start_time": body.arrival,
+        "shift_id": shift.shift_id, "reservation_date": body.date, "start_time": body.time,
         "end_time": slot.end_at.astimezone(tz).time(), "party_size": body.party_size,
         "table_id": slot.table_id, "table_group_id": slot.table_group_id, "status": "draft",
         "channel": body.channel, "is_squeeze": slot.slot_type == "squeeze", "option_expires_at": None,
         "payment_status": "pending" if takes_payment else "none", "payment_intent_id": None,
         "payment_amount": amount, "guest_notes": body.guest_notes, "internal_notes": body.internal_notes,
-        "badges": Jsonb(body.badges), "manage_token_hash": manage_tokens.token_hash(manage_token),
+        "badges": Jsonb(list(body.badges)), "manage_token_hash": manage_tokens.token_hash(manage_token),
         "hold_expires_at": hold_expires_at, "policy_snapshot": Jsonb(policy_snapshot(ticket)),
         "start_at": slot.start_at, "end_at": slot.end_at, "occupied_until": slot.occupied_until,
         "booked_at": now,
@@ -190,8 +191,8 @@ def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any])
 
 
 def _audit_created(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, reservation_id: UUID,
-                   body: ReservationIn, slot: SlotResult) -> None:
-    created = {"date": body.date.isoformat(), "time": body.time, "party_size": body.party_size,
+                   body: BookingRequest, slot: SlotResult) -> None:
+    created = {"date": body.date.isoformat(), "time": f"{body.time:%H:%M}", "party_size": body.party_size,
                "ticket_id": str(body.ticket_id), "channel": body.channel, "slot_type": slot.slot_type,
                "table_id": id_text(slot.table_id), "table_group_id": id_text(slot.table_group_id), "user": caller.user_id}
     audit(conn, caller, location_id, reservation_id, "created", None, created)

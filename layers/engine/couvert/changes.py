@@ -15,13 +15,14 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from couvert.api_models import ChangeIn, hhmm
 from couvert.audit import audit, id_text
 from couvert.auth import require_operator
 from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine
 from couvert.errors import NotFound, SlotUnavailable
+from couvert.formats import hhmm
 from couvert.queries import query
+from couvert.requests import ReservationChange
 from couvert.reservations import reservation_json
 from couvert.seating import SeatChoice, Stay, locked_snapshot, recheck
 
@@ -29,7 +30,7 @@ from couvert.seating import SeatChoice, Stay, locked_snapshot, recheck
 GUEST_KNOWS = frozenset({"pending_payment", "option", "confirmed"})
 
 
-def change_reservation(db: Database, caller: RequestContext, reservation_id: UUID, change: ChangeIn,
+def change_reservation(db: Database, caller: RequestContext, reservation_id: UUID, change: ReservationChange,
                        now: dt.datetime) -> dict[str, Any]:
     """An operator moves a reservation (time, party size, table) or edits its notes and badges.
 
@@ -60,18 +61,18 @@ def change_reservation(db: Database, caller: RequestContext, reservation_id: UUI
         return {"reservation": reservation_json(saved.fetchone(), for_guest=False)}
 
 
-def _plan_change(conn: psycopg.Connection, current: dict[str, Any], change: ChangeIn, now: dt.datetime,
+def _plan_change(conn: psycopg.Connection, current: dict[str, Any], change: ReservationChange, now: dt.datetime,
                  ) -> tuple[Stay | None, dict[str, Any] | None, list[tuple[str, Any, Any]]]:
     """The re-checked stay (when time, party or table change), the notes and badges (when they
     change), and one audit entry per changed field."""
-    fields = change.model_fields_set
+    fields = change.given
     stay = notes = None
     audits: list[tuple[str, Any, Any]] = []
     if {"time", "party_size", "table_id", "table_group_id"} & fields:
         if current["status"] not in ("draft", "pending_payment", "option", "confirmed", "seated"):
             raise SlotUnavailable(f"a {current['status']} reservation cannot be moved", reason_code="closed")
         explicit = {"table_id", "table_group_id"} & fields
-        stay = recheck(conn, current, now, time=dt.time.fromisoformat(change.time) if change.time else None,
+        stay = recheck(conn, current, now, time=change.time,
                        party_size=change.party_size if "party_size" in fields else None,
                        choice=SeatChoice(change.table_id, change.table_group_id) if explicit else None,
                        booking_window="skip_once_started")
@@ -85,7 +86,7 @@ def _plan_change(conn: psycopg.Connection, current: dict[str, Any], change: Chan
             audits.append(("table_change", {"table_id": id_text(old_seat[0]), "table_group_id": id_text(old_seat[1])},
                            {"table_id": id_text(stay.table_id), "table_group_id": id_text(stay.table_group_id)}))
     new_notes = change.internal_notes if "internal_notes" in fields else current["internal_notes"]
-    new_badges = change.badges if "badges" in fields and change.badges is not None else current["badges"]
+    new_badges = list(change.badges) if "badges" in fields and change.badges is not None else current["badges"]
     if new_notes != current["internal_notes"]:
         audits.append(("notes_change", {"internal_notes": current["internal_notes"]}, {"internal_notes": new_notes}))
     if new_badges != current["badges"]:

@@ -16,10 +16,10 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from couvert.api_models import money
 from couvert.audit import audit, id_text
 from couvert.db import Database, RequestContext
 from couvert.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from couvert.formats import money
 from couvert.manage_tokens import token_hash
 from couvert.queries import query
 from couvert.reservations import reservation_json

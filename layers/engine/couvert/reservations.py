@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from couvert.api_models import hhmm, money
 from couvert.engine.clock import zone
+from couvert.formats import hhmm, money
 
 # Fields a guest never sees (api.md): operator notes and the risk model's reasoning.
 OPERATOR_ONLY = ("internal_notes", "risk_factors")

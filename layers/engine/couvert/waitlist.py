@@ -12,13 +12,14 @@ from uuid import UUID
 
 from psycopg.rows import dict_row
 
-from couvert.api_models import WaitlistIn, hhmm
 from couvert.db import Database, RequestContext
 from couvert.engine.clock import wall_instant, zone
 from couvert.errors import NotFound, ValidationFailed
+from couvert.formats import hhmm
 from couvert.lifecycle import require_location
 from couvert.phones import e164
 from couvert.queries import query
+from couvert.requests import WaitlistRequest
 
 
 def _entry_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -29,14 +30,14 @@ def _entry_json(row: dict[str, Any]) -> dict[str, Any]:
             "expires_at": row["expires_at"].isoformat(), "created_at": row["created_at"].isoformat()}
 
 
-def join(db: Database, caller: RequestContext, location_id: UUID, body: WaitlistIn,
+def join(db: Database, caller: RequestContext, location_id: UUID, body: WaitlistRequest,
          now: dt.datetime) -> dict[str, Any]:
     with db.transaction(caller) as conn:
         cur = conn.cursor(row_factory=dict_row)
         location = cur.execute(query("snapshot_location"), {"location_id": location_id}).fetchone()
         if location is None:
             raise NotFound("location not found", location_id=str(location_id))
-        expires_at = wall_instant(body.date, dt.time.fromisoformat(body.time_to), zone(location["timezone"]))
+        expires_at = wall_instant(body.date, body.time_to, zone(location["timezone"]))
         if expires_at <= now:
             raise ValidationFailed("that time has passed", fields={"time_to": "must be in the future"})
         customer_id = cur.execute(query("upsert_customer"), {

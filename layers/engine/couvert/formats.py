@@ -1,0 +1,15 @@
+"""How times and amounts are written in answers and audit rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+
+def hhmm(value: dt.time | None) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def money(value: Decimal | None) -> str | None:
+    """Amounts travel as strings with two decimals ("25.00"), never as floats."""
+    return f"{value:.2f}" if value is not None else None

@@ -1,0 +1,65 @@
+"""What callers ask of the domain, as plain dataclasses: the use cases never see an HTTP model (the
+handlers convert api_models' bodies into these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Guest:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None = None  # as typed; read in the location's country (phones.e164)
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    ticket_id: UUID
+    date: dt.date
+    time: dt.time
+    party_size: int
+    guest: Guest
+    channel: str = "widget"
+    allow_squeeze: bool = False
+    guest_notes: str | None = None
+    badges: tuple[str, ...] = ()
+    # Operator only:
+    status: str | None = None
+    table_id: UUID | None = None
+    table_group_id: UUID | None = None
+    internal_notes: str | None = None
+
+    OPERATOR_FIELDS = ("status", "table_id", "table_group_id", "internal_notes")
+
+    def canonical(self) -> dict:
+        """The request as plain JSON values (what an Idempotency-Key is bound to)."""
+        return {k: v if isinstance(v, bool | int | None | dict | list) else
+                [str(x) for x in v] if isinstance(v, tuple) else str(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ReservationChange:
+    """An operator's PATCH: only the fields in `given` change (None may mean "clear", e.g. notes)."""
+
+    given: frozenset[str] = field(default_factory=frozenset)
+    time: dt.time | None = None
+    party_size: int | None = None
+    table_id: UUID | None = None
+    table_group_id: UUID | None = None
+    internal_notes: str | None = None
+    badges: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class WaitlistRequest:
+    date: dt.date
+    time_from: dt.time
+    time_to: dt.time
+    party_size: int
+    guest: Guest
+    ticket_id: UUID | None = None
