@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.clock import PINNED_NOW, day
+from tests.support.clock import PINNED_NOW, day
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = PINNED_NOW  # a Monday 09:00 UTC derived from the real date (the tests' clock)

@@ -10,7 +10,7 @@ import psycopg
 
 from couvert.engine.clock import slot_instant, zone
 from couvert_dev.config_loader import load_config, parse_config
-from tests.clock import day
+from tests.support.clock import day
 
 MEASURED_DAY = day(32)  # a Friday, from the tests' clock: lunch and dinner run
 HISTORY_DAYS = 90

@@ -22,12 +22,11 @@ from couvert.settings import reload_settings
 from couvert_dev.config_loader import load_config, parse_config
 from couvert_dev.migrate import migrate
 from couvert_dev.pgcluster import LocalCluster
-from tests.clock import PINNED_NOW
 from tests.support import demo_config
+from tests.support.api import JWT_SECRET, WEBHOOK_SECRET
+from tests.support.clock import PINNED_NOW
 
 TEMPLATE_DB = "couvert_test_template"
-JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
-WEBHOOK_SECRET = "whsec_test_couvert"
 # Tests that pin the clock use this moment (derived from the real date) unless they set their own.
 DEFAULT_NOW = PINNED_NOW
 
@@ -160,7 +159,7 @@ def deposit(stripe_env, app_env, demo_location):
     a Stripe client on localstripe."""
     import stripe
 
-    from tests.booking_support import book, booking_body, ids
+    from tests.support.api import book, booking_body, ids
     from tests.test_check_availability import add_member
 
     names = ids(app_env)

@@ -71,3 +71,13 @@ def test_the_domain_never_sees_an_http_model():
 
     assert [p.name for p in layer_files() if imports_http(p) and p.name not in ("api_models.py", "api_responses.py")
             ] == []
+
+
+def test_test_modules_share_helpers_through_the_support_package_only():
+    test_modules = sorted((ROOT / "tests").glob("test_*.py"))
+    assert [p.name for p in test_modules if any(name.startswith("tests.test_") for name in _module_imports(p))] == []
+
+
+def _module_imports(path: Path) -> set[str]:
+    return {node.module for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and node.module}

@@ -5,7 +5,7 @@ import psycopg
 from couvert.changes import auto_assign_table
 from couvert.db import RequestContext, get_database
 from couvert.settings import current_time
-from tests.booking_support import book, booking_body, ids
+from tests.support.api import book, booking_body, ids
 
 
 def test_an_overbooked_reservation_is_seated_once_a_table_frees(app_env, demo_location):

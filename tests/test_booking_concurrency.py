@@ -9,8 +9,7 @@ import psycopg
 import pytest
 
 from couvert.settings import reload_settings
-from tests.booking_support import DAY, book, booking_body, ids
-from tests.test_check_availability import availability
+from tests.support.api import DAY, availability, book, booking_body, ids
 
 pytestmark = pytest.mark.slow
 CLIENTS = 32

@@ -11,29 +11,13 @@ import pytest
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.snapshots import load_snapshot
 from couvert_dev.tokens import issue_dev_token
-from tests.clock import at, day, iso
-from tests.conftest import DEFAULT_NOW, JWT_SECRET
+from tests.conftest import DEFAULT_NOW
 from tests.support import DEMO_CLOSED_DAY, DEMO_EVE, ROOT, call
+from tests.support.api import DAY, add_member, availability, op
+from tests.support.clock import at, day, iso
 
 EVE, CLOSED_DAY = DEMO_EVE.isoformat(), DEMO_CLOSED_DAY.isoformat()
 
-DAY = iso(9)  # a Wednesday
-
-
-def availability(location_id, **query):
-    query = {"date": DAY, "party_size": 2, **query}
-    return call("check_availability", "GET", f"/v1/locations/{location_id}/availability", query=query,
-                headers=query.pop("headers", None))
-
-
-def bearer(user: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {issue_dev_token(user, JWT_SECRET)}"}
-
-
-def add_member(database_url, location_id, user, role="host"):
-    with psycopg.connect(database_url) as conn:
-        conn.execute("insert into location_members (location_id, user_id, role) values (%s, %s, %s)",
-                     (location_id, user, role))
 
 
 def test_a_guest_gets_the_days_availability_in_the_api_shape(app_env, demo_location):
@@ -103,7 +87,7 @@ def test_a_guest_may_not_use_operator_channels(app_env, demo_location):
 def test_an_operator_books_by_phone_and_sees_r7(app_env, demo_location):
     add_member(app_env, demo_location, "host-1")
     guest = availability(demo_location, party_size=7)[1]
-    status, body, _ = availability(demo_location, party_size=7, channel="phone", headers=bearer("host-1"))
+    status, body, _ = availability(demo_location, party_size=7, channel="phone", headers=op("host-1"))
     assert status == 200
     regular = lambda b: next(t for t in b["tickets"] if t["name"] == "Regular Dinner")  # noqa: E731
     assert regular(body)["shifts"][0]["slots"][4]["available"]
@@ -112,7 +96,7 @@ def test_an_operator_books_by_phone_and_sees_r7(app_env, demo_location):
         conn.execute("update table_groups set is_active = false")
     guest = availability(demo_location, party_size=7)[1]
     assert regular(guest)["shifts"][0]["slots"][4]["reason_code"] == "tables_full"
-    phone = availability(demo_location, party_size=7, channel="phone", headers=bearer("host-1"))[1]
+    phone = availability(demo_location, party_size=7, channel="phone", headers=op("host-1"))[1]
     assert regular(phone)["shifts"][0]["slots"][4]["available"]
 
 
@@ -121,7 +105,7 @@ def test_an_operator_of_another_location_gets_404_not_data(app_env, demo_locatio
     with psycopg.connect(app_env) as conn:
         conn.execute("insert into locations (id, name, slug) values (%s, 'Elsewhere', 'elsewhere')", (other,))
     add_member(app_env, other, "stranger", "owner")
-    status, body, _ = availability(demo_location, headers=bearer("stranger"))
+    status, body, _ = availability(demo_location, headers=op("stranger"))
     assert (status, body["error"]["code"]) == (404, "not_found")
 
 

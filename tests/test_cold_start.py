@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from tests.clock import PINNED_NOW
 from tests.support import ROOT
+from tests.support.clock import PINNED_NOW
 
 PROBE = """
 import sys

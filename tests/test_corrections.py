@@ -4,12 +4,10 @@ status code and the rows that result (status, shift, table, counts, outbox event
 import psycopg
 import pytest
 
-from tests.booking_support import book, booking_body, counts, ids
-from tests.clock import at, later
 from tests.support import call
-from tests.test_check_availability import add_member
-from tests.test_reservation_routes import op, res
-from tests.test_stripe_flow import deliver, event, pay
+from tests.support.api import add_member, book, booking_body, counts, ids, op, res
+from tests.support.clock import at, later
+from tests.support.stripe import deliver, event, pay
 
 
 def _row(database_url, rid, columns="status, shift_id, table_id, party_size"):
@@ -267,7 +265,7 @@ def test_an_operator_of_another_location_with_a_key_gets_404(app_env, demo_locat
 # -- 9. a location-wide special wakes no shift that does not run that weekday ------------------------
 
 def test_a_location_wide_special_offers_only_the_shifts_that_run(app_env, demo_location, host):
-    from tests.clock import iso
+    from tests.support.clock import iso
     from tests.test_check_availability import availability
 
     with psycopg.connect(app_env) as conn:

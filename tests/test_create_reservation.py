@@ -6,10 +6,9 @@ import uuid
 import psycopg
 import pytest
 
-from tests.booking_support import DAY, book, booking_body, counts, ids
-from tests.clock import day, iso, later, local_iso
 from tests.support import DEMO_CLOSED_DAY
-from tests.test_check_availability import add_member, availability
+from tests.support.api import DAY, add_member, availability, book, booking_body, counts, ids
+from tests.support.clock import day, iso, later, local_iso
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from couvert.engine import AvailabilityEngine, AvailabilityRequest, Booking
 from couvert.engine.clock import slot_instant, zone
 from couvert.snapshots import load_snapshot
-from tests.clock import PINNED_NOW, day
 from tests.support import DEMO_CLOSED_DAY, DEMO_EVE
+from tests.support.clock import PINNED_NOW, day
 
 NOW = PINNED_NOW
 WEDNESDAY = day(9)

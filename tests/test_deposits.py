@@ -9,9 +9,8 @@ from couvert.api_models import ReservationIn
 from couvert.db import RequestContext, get_database
 from couvert.payments import StripePayments
 from couvert.settings import current_time
-from tests.booking_support import book, booking_body, counts, ids
-from tests.clock import AMSTERDAM, later
-from tests.test_check_availability import availability
+from tests.support.api import availability, book, booking_body, counts, ids
+from tests.support.clock import AMSTERDAM, later
 
 
 class RecordingHttpClient(stripe.RequestsClient):

@@ -9,7 +9,7 @@ from urllib.error import HTTPError
 import pytest
 
 from couvert_dev.devserver import make_handler, read_routes
-from tests.clock import iso
+from tests.support.clock import iso
 
 
 def test_every_http_route_of_the_template_is_served():

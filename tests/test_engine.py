@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from couvert.engine import AvailabilityRequest
-from tests.clock import dst_changes, next_dst_years
-from tests.factories import NOON_BEFORE, World
+from tests.support.clock import dst_changes, next_dst_years
+from tests.support.factories import NOON_BEFORE, World
 
 
 @pytest.fixture

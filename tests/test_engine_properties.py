@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
-from tests.factories import NOON_BEFORE, World
+from tests.support.factories import NOON_BEFORE, World
 
 STATUSES = ["confirmed", "seated", "completed", "cancelled", "no_show", "option", "pending_payment", "draft"]
 

@@ -16,11 +16,9 @@ from couvert import sweeps
 from couvert.db import get_database
 from couvert.messaging import AwsMessenger, MessageFailed
 from couvert.outbox import MAX_ATTEMPTS, dispatch
-from tests.booking_support import book, booking_body, ids
-from tests.clock import at, later
 from tests.support import call
-from tests.test_check_availability import add_member
-from tests.test_reservation_routes import op
+from tests.support.api import add_member, book, booking_body, ids, op
+from tests.support.clock import at, later
 
 SENDER = "reservations@bistro.example"
 REGION = "eu-west-1"

@@ -6,16 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from couvert_dev.tokens import issue_dev_token
-from tests.booking_support import DAY, book, booking_body, ids
-from tests.clock import AMSTERDAM, PINNED_NOW, at
-from tests.conftest import JWT_SECRET
 from tests.support import call
-from tests.test_check_availability import add_member
-
-
-def op(user):
-    return {"authorization": f"Bearer {issue_dev_token(user, JWT_SECRET)}"}
+from tests.support.api import DAY, add_member, book, booking_body, ids, op, res
+from tests.support.clock import AMSTERDAM, PINNED_NOW, at
 
 
 @pytest.fixture
@@ -27,10 +20,6 @@ def booked(app_env, demo_location):
                                                        guest_notes="window please"))
     assert status == 201
     return body["reservation"]["id"], body["manage_token"], names, demo_location
-
-
-def res(method, rid, suffix="", **kw):
-    return call("transition_status", method, f"/v1/reservations/{rid}{suffix}", **kw)
 
 
 def test_a_guest_reads_their_reservation_with_the_token_without_internal_fields(booked, app_env):

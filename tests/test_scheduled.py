@@ -2,9 +2,9 @@
 
 import psycopg
 
-from tests.clock import PINNED_NOW, later
 from tests.support import FakeContext, load_handler
-from tests.test_stripe_flow import paid_then_cancelled_by_the_host, refunds_of
+from tests.support.clock import PINNED_NOW, later
+from tests.support.stripe import paid_then_cancelled_by_the_host, refunds_of
 
 SCHEDULE_EVENT = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
                   "account": "123456789012", "time": PINNED_NOW.isoformat(), "region": "eu-west-1",

@@ -7,8 +7,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from tests.clock import AMSTERDAM, at, day
 from tests.support import DEMO_CLOSED_DAY, DEMO_EVE, as_role
+from tests.support.clock import AMSTERDAM, at, day
 
 
 def local(offset: int, wall: str) -> dt.datetime:

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from tests.clock import at
+from tests.support.clock import at
 
 STATUSES = ["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
 ACTORS = ["operator", "guest", "system"]

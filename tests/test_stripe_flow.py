@@ -1,11 +1,6 @@
 """Money end to end against localstripe: deposit, signed webhooks, refunds through the dispatcher."""
 
-import hashlib
-import hmac
-import json
 import threading
-import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -14,53 +9,10 @@ from couvert.db import get_database
 from couvert.outbox import dispatch_money
 from couvert.payments import get_payments
 from couvert.settings import current_time
-from tests.booking_support import book, booking_body, ids
-from tests.clock import at, later
-from tests.conftest import WEBHOOK_SECRET
 from tests.support import call
-from tests.test_reservation_routes import op
-
-
-def pay(client, pi: str) -> None:
-    """What the guest's browser does: attach a card and confirm (localstripe takes the card by update)."""
-    client.v1.payment_intents.update(pi, params={"payment_method": "pm_card_visa"})
-    client.v1.payment_intents.confirm(pi)
-
-
-def refunds_of(client, pi: str) -> list[int]:
-    charge = client.v1.payment_intents.retrieve(pi).latest_charge
-    charge_id = charge if isinstance(charge, str) else charge.id
-    return [r.amount for r in client.v1.refunds.list().data if r.charge == charge_id]
-
-
-def paid_then_cancelled_by_the_host(deposit) -> str:
-    """The deposit is paid (signed webhook), then the host cancels: a full refund waits in the outbox."""
-    body, client = deposit
-    pi = body["payment"]["payment_intent_id"]
-    pay(client, pi)
-    deliver(event("payment_intent.succeeded", {"id": pi}))
-    status, _, _ = call("transition_status", "POST", f"/v1/reservations/{body['reservation']['id']}/transitions",
-                        body={"to": "cancelled"}, headers=op("host-1"))
-    assert status == 200
-    return pi
-
-
-def signed(payload: dict, secret: str = WEBHOOK_SECRET) -> tuple[str, dict]:
-    """A body and headers signed exactly as Stripe signs them (t=..., v1=HMAC-SHA256)."""
-    body = json.dumps(payload)
-    t = int(time.time())
-    signature = hmac.new(secret.encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
-    return body, {"stripe-signature": f"t={t},v1={signature}"}
-
-
-def deliver(payload: dict, secret: str = WEBHOOK_SECRET, base64_body: bool = False):
-    body, headers = signed(payload, secret)
-    return call("stripe_webhook", "POST", "/v1/webhooks/stripe", body=body, headers=headers,
-                base64_body=base64_body)
-
-
-def event(kind: str, obj: dict) -> dict:
-    return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": kind, "data": {"object": obj}}
+from tests.support.api import book, booking_body, ids, op
+from tests.support.clock import at, later
+from tests.support.stripe import deliver, event, paid_then_cancelled_by_the_host, pay, refunds_of
 
 
 def _reservation(app_env):

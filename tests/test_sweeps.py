@@ -10,10 +10,9 @@ import pytest
 
 from couvert import sweeps
 from couvert.db import get_database
-from tests.booking_support import book, booking_body, ids
-from tests.clock import AMSTERDAM, PINNED_NOW, at, dst_changes, iso, later
 from tests.support import call
-from tests.test_check_availability import add_member
+from tests.support.api import add_member, book, booking_body, ids
+from tests.support.clock import AMSTERDAM, PINNED_NOW, at, dst_changes, iso, later
 
 MINUTE = dt.timedelta(minutes=1)
 

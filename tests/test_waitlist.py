@@ -2,10 +2,9 @@
 
 import psycopg
 
-from tests.clock import at, iso
 from tests.support import call
-from tests.test_check_availability import add_member
-from tests.test_reservation_routes import op
+from tests.support.api import add_member, op
+from tests.support.clock import at, iso
 
 ENTRY = {"date": iso(31), "time_from": "18:00", "time_to": "20:00", "party_size": 4,
          "guest": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}}

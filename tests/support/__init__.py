@@ -16,9 +16,9 @@ import yaml
 from psycopg.rows import dict_row
 
 from couvert_dev.devserver import load_function
-from tests.clock import day
+from tests.support.clock import day
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / "config" / "demo_location.yaml"
 # The demo file's shift exceptions (Christmas Eve re-timed, Christmas Day closed) are re-dated onto
 # the pinned calendar, keeping their order and gap: the first falls on day(31), a Thursday as in the file.

@@ -23,7 +23,7 @@ from couvert.engine import (
 )
 from couvert.engine.clock import slot_instant, zone
 from couvert.engine.model import Area
-from tests.clock import day
+from tests.support.clock import day
 
 DAY = day(9)  # a Wednesday
 NOON_BEFORE = dt.datetime.combine(day(2), dt.time(12), tzinfo=dt.UTC)  # a week earlier: inside every window

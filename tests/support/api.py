@@ -1,14 +1,16 @@
-"""Shared helpers for booking tests."""
+"""Calling the API as guests and operators: bookings, reservations, memberships, tokens."""
 
 from __future__ import annotations
 
 import psycopg
 
 from couvert_dev.tokens import issue_dev_token
-from tests.clock import iso
-from tests.conftest import JWT_SECRET
 from tests.support import call
+from tests.support.clock import iso
 
+# Secrets the test harness configures the handlers with.
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
+WEBHOOK_SECRET = "whsec_test_couvert"
 DAY = iso(9)  # a Wednesday, nine days after the pinned Monday
 
 
@@ -42,3 +44,23 @@ def counts(database_url: str) -> dict[str, int]:
         return {t: conn.execute(f"select count(*) from {t}").fetchone()[0]
                 for t in ("reservations", "customers", "table_occupancies", "audit_log", "outbox_events",
                           "idempotency_keys")}
+
+
+def availability(location_id, **query):
+    query = {"date": DAY, "party_size": 2, **query}
+    return call("check_availability", "GET", f"/v1/locations/{location_id}/availability", query=query,
+                headers=query.pop("headers", None))
+
+
+def add_member(database_url, location_id, user, role="host"):
+    with psycopg.connect(database_url) as conn:
+        conn.execute("insert into location_members (location_id, user_id, role) values (%s, %s, %s)",
+                     (location_id, user, role))
+
+
+def op(user):
+    return {"authorization": f"Bearer {issue_dev_token(user, JWT_SECRET)}"}
+
+
+def res(method, rid, suffix="", **kw):
+    return call("transition_status", method, f"/v1/reservations/{rid}{suffix}", **kw)
