@@ -159,8 +159,7 @@ def deposit(stripe_env, app_env, demo_location):
     a Stripe client on localstripe."""
     import stripe
 
-    from tests.support.api import book, booking_body, ids
-    from tests.test_check_availability import add_member
+    from tests.support.api import add_member, book, booking_body, ids
 
     names = ids(app_env)
     add_member(app_env, demo_location, "host-1")

@@ -265,8 +265,8 @@ def test_an_operator_of_another_location_with_a_key_gets_404(app_env, demo_locat
 # -- 9. a location-wide special wakes no shift that does not run that weekday ------------------------
 
 def test_a_location_wide_special_offers_only_the_shifts_that_run(app_env, demo_location, host):
+    from tests.support.api import availability
     from tests.support.clock import iso
-    from tests.test_check_availability import availability
 
     with psycopg.connect(app_env) as conn:
         conn.execute("""insert into shift_exceptions (location_id, exception_date, exception_type, label)
