@@ -23,7 +23,7 @@ from couvert_dev.config_loader import load_config, parse_config
 from couvert_dev.migrate import migrate
 from couvert_dev.pgcluster import LocalCluster
 from tests.support import demo_config
-from tests.support.api import JWT_SECRET, WEBHOOK_SECRET
+from tests.support.api import JWT_SECRET, WEBHOOK_SECRET, Restaurant
 from tests.support.clock import PINNED_NOW
 
 TEMPLATE_DB = "couvert_test_template"
@@ -94,6 +94,11 @@ def set_now(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("COUVERT_FROZEN_NOW", moment.isoformat())
         reload_settings()
     return _set
+
+
+@pytest.fixture
+def restaurant(database_url: str) -> Restaurant:
+    return Restaurant(database_url)
 
 
 @pytest.fixture

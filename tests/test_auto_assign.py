@@ -8,11 +8,12 @@ from couvert.settings import current_time
 from tests.support.api import book, booking_body, ids
 
 
-def test_an_overbooked_reservation_is_seated_once_a_table_frees(app_env, demo_location):
+def test_an_overbooked_reservation_is_seated_once_a_table_frees(app_env, demo_location, restaurant):
     names = ids(app_env)
+    restaurant.only_tables("R1", "R2")
+    restaurant.without_pacing()
     with psycopg.connect(app_env) as conn:
-        conn.execute("update tables set is_active = false where name not in ('R1', 'R2')")
-        conn.execute("update shift_tickets set overbooking_covers = 2, pacing_covers_limit = null")
+        conn.execute("update shift_tickets set overbooking_covers = 2")
     first = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2))[1]["reservation"]
     second = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2))[1]["reservation"]
     overbooked = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2))[1]["reservation"]

@@ -79,10 +79,10 @@ def _race_for_one_table(app_env, location, reg, time):
 
 
 @pytest.fixture
-def one_table(app_env, demo_location):
+def one_table(app_env, demo_location, restaurant):
+    restaurant.only_tables("R1")
+    restaurant.without_pacing()
     with psycopg.connect(app_env) as conn:
-        conn.execute("update tables set is_active = false where name <> 'R1'")
-        conn.execute("update shift_tickets set pacing_covers_limit = null")
         conn.execute("update tickets set squeeze_enabled = false")
     return ids(app_env)["Regular Dinner"]
 

@@ -94,11 +94,11 @@ def test_an_operator_rebooks_an_expired_option_through_the_engine(app_env, optio
         assert conn.execute("select count(*) from audit_log where action = 'option_rebooked'").fetchone()[0] == 1
 
 
-def test_an_expired_option_whose_table_was_taken_is_refused(app_env, demo_location, option, host, set_now):
+def test_an_expired_option_whose_table_was_taken_is_refused(app_env, demo_location, option, host, set_now,
+                                                              restaurant):
     rid, _ = option
     set_now(later(hours=49))
-    with psycopg.connect(app_env) as conn:  # the lapsed option's table is the only one left
-        conn.execute("update tables set is_active = false where id <> (select table_id from reservations)")
+    restaurant.only_tables(_row(app_env, rid)[2])  # the lapsed option's table is the only one left
     taken = book(demo_location, booking_body(host["Chef's Table"], "19:00", 2, status="option", guest={
         "first_name": "B", "last_name": "C", "email": "b@example.com"}), user="host-1")
     assert taken[0] == 201
@@ -168,11 +168,9 @@ def test_seating_a_late_no_show_moves_it_to_the_engines_free_table(app_env, no_s
     assert body["reservation"]["table_id"] not in (None, str(taken))
 
 
-def test_seating_a_late_no_show_with_no_table_left_is_409(app_env, no_show_on_a_taken_table, host):
+def test_seating_a_late_no_show_with_no_table_left_is_409(app_env, no_show_on_a_taken_table, host, restaurant):
     rid = no_show_on_a_taken_table
-    with psycopg.connect(app_env) as conn:
-        conn.execute("update tables set is_active = false where id <> (select table_id from reservations "
-                     "where id = %s)", (rid,))
+    restaurant.only_tables(_row(app_env, rid)[2])
     status, body, _ = res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "seated"})
     assert (status, body["error"]["code"], body["error"]["details"]["reason_code"]) == (
         409, "slot_unavailable", "tables_full")

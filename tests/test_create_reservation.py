@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from tests.support import DEMO_CLOSED_DAY
-from tests.support.api import DAY, add_member, availability, book, booking_body, counts, ids
+from tests.support.api import DAY, Restaurant, add_member, availability, book, booking_body, counts, ids
 from tests.support.clock import day, iso, later, local_iso
 
 
@@ -124,9 +124,9 @@ def test_a_party_too_large_for_the_ticket_is_party_size_out_of_range(app_env, de
 
 def _fill_all_two_tops_at(location, names, time):
     """Occupy every table a party of 2 can use for Regular Dinner, starting at `time`."""
-    with psycopg.connect(names["__url"]) as conn:
-        conn.execute("update shift_tickets set pacing_covers_limit = null")
-        conn.execute("update tables set is_active = false where name not in ('R1')")
+    restaurant = Restaurant(names["__url"])
+    restaurant.without_pacing()
+    restaurant.only_tables("R1")
     assert book(location, booking_body(names["Regular Dinner"], time, 2))[0] == 201
 
 
@@ -186,11 +186,10 @@ def test_an_operator_of_another_location_gets_404(app_env, demo):
     assert counts(app_env)["reservations"] == 0
 
 
-def test_a_lapsed_payment_hold_does_not_block_the_table(app_env, demo):
+def test_a_lapsed_payment_hold_does_not_block_the_table(app_env, demo, restaurant):
     location, names = demo
-    with psycopg.connect(app_env) as conn:
-        conn.execute("update tables set is_active = false where name <> 'R1'")
-        conn.execute("update shift_tickets set pacing_covers_limit = null")
+    restaurant.only_tables("R1")
+    restaurant.without_pacing()
     assert book(location, booking_body(names["Regular Dinner"], "19:00", 2))[0] == 201
     with psycopg.connect(app_env) as conn:
         conn.execute("""update reservations set status = 'pending_payment',
@@ -224,11 +223,10 @@ def test_a_refused_booking_does_not_burn_its_key(app_env, demo):
     assert counts(app_env)["idempotency_keys"] == 0
 
 
-def test_availability_and_booking_agree(app_env, demo):
+def test_availability_and_booking_agree(app_env, demo, restaurant):
     """Every slot the engine reports available is bookable; the others are refused with the same reason."""
     location, names = demo
-    with psycopg.connect(app_env) as conn:
-        conn.execute("update tables set is_active = false where name not in ('R1', 'R3')")
+    restaurant.only_tables("R1", "R3")
     slots = next(t for t in availability(location, party_size=2)[1]["tickets"]
                  if t["name"] == "Regular Dinner")["shifts"][0]["slots"]
     for slot in slots[::3]:

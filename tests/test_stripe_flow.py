@@ -102,14 +102,14 @@ def test_a_guest_cancelling_late_gets_the_policy_refund_from_the_snapshot(deposi
         assert conn.execute("select count(*) from outbox_events where kind = 'stripe.refund'").fetchone()[0] == 0
 
 
-def test_a_late_payment_after_the_table_was_taken_is_refunded_not_overbooked(deposit, app_env, set_now):
+def test_a_late_payment_after_the_table_was_taken_is_refunded_not_overbooked(deposit, app_env, set_now,
+                                                                           restaurant):
 
     body, client = deposit
     pi = body["payment"]["payment_intent_id"]
     names = ids(app_env)
-    with psycopg.connect(app_env) as conn:  # only the held table exists for this party
-        held = conn.execute("select table_id from reservations").fetchone()[0]
-        conn.execute("update tables set is_active = false where id <> %s", (held,))
+    held = body["reservation"]["table_id"]
+    restaurant.only_tables(held)  # only the held table exists for this party
     set_now(later(minutes=30))  # the 15-minute hold has lapsed
     taken = book(body["reservation"]["location_id"], booking_body(names["Chef's Table"], "19:00", 2,
                                                                     guest={"first_name": "B", "last_name": "C",

@@ -64,3 +64,20 @@ def op(user):
 
 def res(method, rid, suffix="", **kw):
     return call("transition_status", method, f"/v1/reservations/{rid}{suffix}", **kw)
+
+
+class Restaurant:
+    """The set-ups tests repeat, as one call each (the `restaurant` fixture): which tables are open and
+    what pacing allows.  Tables are named (R1) or given by id."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    def only_tables(self, *keep: str) -> None:
+        with psycopg.connect(self.database_url) as conn:
+            conn.execute("update tables set is_active = (name = any(%(keep)s) or id::text = any(%(keep)s))",
+                         {"keep": [str(k) for k in keep]})
+
+    def without_pacing(self) -> None:
+        with psycopg.connect(self.database_url) as conn:
+            conn.execute("update shift_tickets set pacing_covers_limit = null")
