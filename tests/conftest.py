@@ -97,6 +97,15 @@ def set_now(monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
+def host(app_env, demo_location) -> dict[str, str]:
+    """A host ("host-1") of the demo location; the location's ticket and table ids by name."""
+    from tests.support.api import add_member, ids
+
+    add_member(app_env, demo_location, "host-1")
+    return ids(app_env)
+
+
+@pytest.fixture
 def restaurant(database_url: str) -> Restaurant:
     return Restaurant(database_url)
 

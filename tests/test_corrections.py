@@ -20,12 +20,6 @@ def _shift(database_url, name):
         return conn.execute("select id from shifts where name = %s", (name,)).fetchone()[0]
 
 
-@pytest.fixture
-def host(app_env, demo_location):
-    add_member(app_env, demo_location, "host-1")
-    return ids(app_env)
-
-
 # -- 1. PATCH to another shift stores the new shift ---------------------------------------------
 
 def test_moving_a_lunch_to_dinner_counts_it_in_dinner(app_env, demo_location, host):

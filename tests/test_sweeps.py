@@ -11,7 +11,7 @@ import pytest
 from couvert import sweeps
 from couvert.db import get_database
 from tests.support import call
-from tests.support.api import add_member, book, booking_body, ids
+from tests.support.api import book, booking_body
 from tests.support.clock import AMSTERDAM, PINNED_NOW, at, dst_changes, iso, later
 
 MINUTE = dt.timedelta(minutes=1)
@@ -27,9 +27,8 @@ def status_of(database_url, rid):
 
 
 @pytest.fixture
-def names(app_env, demo_location):
-    add_member(app_env, demo_location, "host-1")
-    return ids(app_env)
+def names(host):
+    return host
 
 
 def booked(location, ticket, time="19:00", user=None, **extra):

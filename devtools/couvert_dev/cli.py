@@ -151,9 +151,6 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_dev)
 
     args = parser.parse_args(argv)
-    for sub_args in ("database_url",):
-        if getattr(args, sub_args, None) is None:
-            setattr(args, sub_args, None)
     args.func(args)
 
 

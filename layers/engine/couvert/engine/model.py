@@ -10,7 +10,6 @@ from typing import Literal
 from uuid import UUID
 
 Channel = Literal["widget", "phone", "walk_in", "google", "third_party"]
-CHANNELS: tuple[str, ...] = ("widget", "phone", "walk_in", "google", "third_party")
 ONLINE_CHANNELS = frozenset({"widget", "google", "third_party"})
 
 ReasonCode = Literal[
