@@ -60,10 +60,12 @@ class GuestReservationOut(BaseModel):
 
 
 class ReservationOut(GuestReservationOut):
-    """A reservation as an operator sees it."""
+    """A reservation as an operator sees it: `customer` is the record the booking matched, `contact`
+    what the booking itself gave."""
 
     internal_notes: str | None
     risk_factors: dict[str, Any] | None
+    contact: CustomerOut
 
 
 Reservation = ReservationOut | GuestReservationOut

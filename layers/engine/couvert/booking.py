@@ -23,7 +23,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from couvert import manage_tokens
+from couvert import customers, manage_tokens
 from couvert.audit import audit, id_text
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
@@ -33,7 +33,6 @@ from couvert.engine.model import Policy, SlotResult, Ticket
 from couvert.errors import Forbidden, IdempotencyConflict, SlotUnavailable, ValidationFailed
 from couvert.formats import money
 from couvert.payments import StripePayments, to_cents
-from couvert.phones import e164
 from couvert.queries import query
 from couvert.requests import BookingRequest
 from couvert.reservations import reservation_json
@@ -136,10 +135,8 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     status = "option" if body.status == "option" else "pending_payment" if takes_payment else "confirmed"
     amount = (ticket.policy.payment_amount or Decimal(0)) * body.party_size if takes_payment else None
     manage_token = manage_tokens.manage_token(reservation_id)
-    customer_id = conn.execute(query("upsert_customer"), {
-        "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
-        "email": body.guest.email, "phone_number": e164(body.guest.phone, snapshot.location.country),
-        "locale": body.guest.locale}).fetchone()["id"]
+    contact = customers.contact_of(body.guest, snapshot.location.country)
+    customer_id = customers.find_or_create(conn, location_id, contact)
     hold_expires_at = now + dt.timedelta(minutes=payment_timeout if takes_payment else draft_timeout)
     # Written as a draft, then moved by the status machine (the RPC) within this transaction.
     row = {
@@ -153,7 +150,7 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
         "badges": Jsonb(list(body.badges)), "manage_token_hash": manage_tokens.token_hash(manage_token),
         "hold_expires_at": hold_expires_at, "policy_snapshot": Jsonb(policy_snapshot(ticket)),
         "start_at": slot.start_at, "end_at": slot.end_at, "occupied_until": slot.occupied_until,
-        "booked_at": now,
+        "booked_at": now, **contact,
     }
     _insert_with_unique_reference(conn, row)
 

@@ -22,9 +22,7 @@ def reservation_json(row: dict[str, Any], for_guest: bool) -> dict[str, Any]:
         "channel": row["channel"], "is_squeeze": row["is_squeeze"],
         "table_id": str(row["table_id"]) if row["table_id"] else None,
         "table_group_id": str(row["table_group_id"]) if row["table_group_id"] else None,
-        "customer": {"id": str(row["customer_id"]) if row["customer_id"] else None,
-                     "first_name": row["first_name"], "last_name": row["last_name"], "email": row["email"],
-                     "phone_number": row["phone_number"]},
+        "customer": _contact(row) if for_guest else _customer(row),
         "payment_status": row["payment_status"], "payment_amount": money(row["payment_amount"]),
         "option_expires_at": _iso(row["option_expires_at"], tz),
         "reconfirm_sent_at": _iso(row["reconfirm_sent_at"], tz), "reconfirmed_at": _iso(row["reconfirmed_at"], tz),
@@ -35,7 +33,22 @@ def reservation_json(row: dict[str, Any], for_guest: bool) -> dict[str, Any]:
     if for_guest:
         for field in OPERATOR_ONLY:
             body.pop(field)
+    else:
+        body["contact"] = _contact(row)
     return body
+
+
+def _customer(row: dict[str, Any]) -> dict[str, Any]:
+    """The customer record the booking was matched to (operators only)."""
+    return {"id": str(row["customer_id"]) if row["customer_id"] else None, "first_name": row["first_name"],
+            "last_name": row["last_name"], "email": row["email"], "phone_number": row["phone_number"]}
+
+
+def _contact(row: dict[str, Any]) -> dict[str, Any]:
+    """What this booking gave: all a guest ever sees of the customer (never the record on file)."""
+    return {"id": str(row["customer_id"]) if row["customer_id"] else None, "first_name": row["contact_first_name"],
+            "last_name": row["contact_last_name"], "email": row["contact_email"],
+            "phone_number": row["contact_phone"]}
 
 
 def _iso(value, tz) -> str | None:

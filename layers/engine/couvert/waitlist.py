@@ -12,12 +12,12 @@ from uuid import UUID
 
 from psycopg.rows import dict_row
 
+from couvert import customers
 from couvert.db import Database, RequestContext
 from couvert.engine.clock import wall_instant, zone
 from couvert.errors import NotFound, ValidationFailed
 from couvert.formats import hhmm
 from couvert.lifecycle import require_location
-from couvert.phones import e164
 from couvert.queries import query
 from couvert.requests import WaitlistRequest
 
@@ -40,10 +40,7 @@ def join(db: Database, caller: RequestContext, location_id: UUID, body: Waitlist
         expires_at = wall_instant(body.date, body.time_to, zone(location["timezone"]))
         if expires_at <= now:
             raise ValidationFailed("that time has passed", fields={"time_to": "must be in the future"})
-        customer_id = cur.execute(query("upsert_customer"), {
-            "location_id": location_id, "first_name": body.guest.first_name, "last_name": body.guest.last_name,
-            "email": body.guest.email, "phone_number": e164(body.guest.phone, location["country"]),
-            "locale": body.guest.locale}).fetchone()["id"]
+        customer_id = customers.find_or_create(conn, location_id, customers.contact_of(body.guest, location["country"]))
         row = cur.execute(query("insert_waitlist_entry"), {
             "location_id": location_id, "customer_id": customer_id, "ticket_id": body.ticket_id,
             "desired_date": body.date, "time_from": body.time_from, "time_to": body.time_to,

@@ -34,30 +34,39 @@ select options_enabled, option_default_hours, payment_timeout_minutes, draft_tim
 from public.reservation_settings
 where location_id = %(location_id)s
 
--- Found by (location, lower(email)), else created; the latest booking's contact details win,
--- except that a missing phone or locale keeps the one on file.
--- name: upsert_customer
-insert into public.customers (location_id, first_name, last_name, email, phone_number, locale)
-values (%(location_id)s, %(first_name)s, %(last_name)s, %(email)s, %(phone_number)s, %(locale)s)
-on conflict (location_id, lower(email)) do update
-  set first_name = excluded.first_name,
-      last_name = excluded.last_name,
-      phone_number = coalesce(excluded.phone_number, customers.phone_number),
-      locale = coalesce(excluded.locale, customers.locale)
-returning id
+-- Found by (location, lower(email)), else created.  Never updated from a booking: a guest who
+-- knows someone's e-mail must not rewrite their record (operators update customers).  A customer
+-- created concurrently by another booking is invisible to this statement's snapshot: the caller
+-- then asks `customer_by_email` again.
+-- name: find_or_create_customer
+with created as (
+  insert into public.customers (location_id, first_name, last_name, email, phone_number, locale)
+  values (%(location_id)s, %(first_name)s, %(last_name)s, %(email)s, %(phone_number)s, %(locale)s)
+  on conflict (location_id, lower(email)) do nothing
+  returning id
+)
+select id from created
+union all
+select id from public.customers where location_id = %(location_id)s and lower(email) = lower(%(email)s)
+limit 1
+
+-- name: customer_by_email
+select id from public.customers where location_id = %(location_id)s and lower(email) = lower(%(email)s)
 
 -- name: insert_reservation
 insert into public.reservations (
   id, location_id, customer_id, ticket_id, shift_id, reservation_date, start_time, end_time, party_size,
   table_id, table_group_id, status, channel, is_squeeze, option_expires_at, payment_status, payment_intent_id,
   payment_amount, guest_notes, internal_notes, badges, reference, manage_token_hash, hold_expires_at,
-  policy_snapshot, start_at, end_at, occupied_until, booked_at)
+  policy_snapshot, start_at, end_at, occupied_until, booked_at, contact_first_name, contact_last_name,
+  contact_email, contact_phone, contact_locale)
 values (
   %(id)s, %(location_id)s, %(customer_id)s, %(ticket_id)s, %(shift_id)s, %(reservation_date)s, %(start_time)s,
   %(end_time)s, %(party_size)s, %(table_id)s, %(table_group_id)s, %(status)s, %(channel)s, %(is_squeeze)s,
   %(option_expires_at)s, %(payment_status)s, %(payment_intent_id)s, %(payment_amount)s, %(guest_notes)s,
   %(internal_notes)s, %(badges)s, %(reference)s, %(manage_token_hash)s, %(hold_expires_at)s,
-  %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s, %(booked_at)s)
+  %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s, %(booked_at)s, %(first_name)s,
+  %(last_name)s, %(email)s, %(phone_number)s, %(locale)s)
 on conflict (location_id, reference) do nothing
 returning id
 

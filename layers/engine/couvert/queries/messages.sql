@@ -7,7 +7,11 @@ select r.id, r.reference, r.status, r.reservation_date, r.start_time, r.end_time
        r.party_size, r.payment_amount, r.payment_status, r.cancellation_reason,
        coalesce((r.policy_snapshot ->> 'noshow_keep_deposit')::boolean, false) as policy_keeps_deposit,
        %(cancelled_from)s::text as cancelled_from,
-       c.first_name, c.last_name, c.email, c.phone_number, c.locale, c.sms_opt_out,
+       -- the booking's own contact details first: the customer on file may be someone else's guess
+       coalesce(r.contact_first_name, c.first_name) as first_name,
+       coalesce(r.contact_last_name, c.last_name) as last_name, coalesce(r.contact_email, c.email) as email,
+       coalesce(r.contact_phone, c.phone_number) as phone_number, coalesce(r.contact_locale, c.locale) as locale,
+       coalesce(c.sms_opt_out, false) as sms_opt_out,
        l.name as location_name, l.address as location_address, l.phone as location_phone, l.timezone, l.currency,
        t.name as ticket_name, e.created_at as event_created_at,
        (select count(*) from public.outbox_events o
