@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 from couvert.db import Database, RequestContext
 from couvert.errors import BadRequest, SlotUnavailable
 from couvert.lifecycle import system_transition
-from couvert.payments import StripePayments
+from couvert.payments import StripePayments, to_cents
 from couvert.queries import query
 from couvert.seating import recheck
 
@@ -116,6 +116,18 @@ def _recheck_lapsed_hold(conn: psycopg.Connection, reservation_id: UUID, now: dt
     conn.execute(query("take_stay"), {"id": reservation_id, **stay.columns()})
 
 
+def _not_the_deposit(reservation: dict, intent) -> str | None:
+    """Why a succeeded intent does not pay this reservation's deposit (metadata can be set by anyone
+    who creates an intent): it must be the reservation's own intent, in its currency, in full."""
+    if _get(intent, "id") != reservation["payment_intent_id"]:
+        return "not this reservation's payment intent"
+    expected = to_cents(reservation["payment_amount"] or Decimal(0))
+    if str(_get(intent, "currency") or "").lower() != reservation["currency"].lower() or \
+            int(_get(intent, "amount_received") or _get(intent, "amount") or 0) < expected:
+        return "the amount or currency is not the reservation's deposit"
+    return None
+
+
 def _get(obj, name):
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
@@ -123,6 +135,9 @@ def _get(obj, name):
 def _payment_succeeded(conn: psycopg.Connection, reservation: dict, intent, now: dt.datetime) -> str:
     if _get(intent, "status") != "succeeded":
         return f"ignored: payment intent is {_get(intent, 'status')}"
+    mismatch = _not_the_deposit(reservation, intent)
+    if mismatch:
+        return f"ignored: {mismatch}"
     amount = Decimal(_get(intent, "amount_received") or _get(intent, "amount") or 0) / 100
     paid = {"id": reservation["id"], "amount": amount, "payment_intent_id": _get(intent, "id")}
     status = reservation["status"]

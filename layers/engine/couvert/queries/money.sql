@@ -13,12 +13,13 @@ set processed_at = %(now)s, outcome = %(outcome)s, location_id = %(location_id)s
 where id = %(id)s
 
 -- name: reservation_for_payment
-select id, location_id, status, payment_status, payment_amount, payment_intent_id
-from public.reservations
-where id = %(reservation_id)s::uuid or payment_intent_id = %(payment_intent_id)s
-order by (id = %(reservation_id)s::uuid) desc nulls last
+select r.id, r.location_id, r.status, r.payment_status, r.payment_amount, r.payment_intent_id, l.currency
+from public.reservations r
+join public.locations l on l.id = r.location_id
+where r.id = %(reservation_id)s::uuid or r.payment_intent_id = %(payment_intent_id)s
+order by (r.id = %(reservation_id)s::uuid) desc nulls last
 limit 1
-for update
+for update of r
 
 -- name: record_payment
 update public.reservations
