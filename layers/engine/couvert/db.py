@@ -19,9 +19,11 @@ import psycopg
 from psycopg.rows import dict_row
 
 from couvert.db_errors import translate
+from couvert.errors import Unavailable
 from couvert.queries import query
 
 ActorType = Literal["operator", "guest", "system", "assistant"]
+CONNECT_TIMEOUT_S = 3
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,19 @@ class Database:
         self.worker_role = worker_role
 
     def _connect(self) -> psycopg.Connection:
-        return psycopg.connect(self._conninfo(), connect_timeout=5, prepare_threshold=None, row_factory=dict_row)
+        """Connect, trying once more after a failure (a proxy or a failover may need a moment); an
+        unreachable database is a retryable 503, never a 500."""
+        def attempt() -> psycopg.Connection:
+            return psycopg.connect(self._conninfo(), connect_timeout=CONNECT_TIMEOUT_S, prepare_threshold=None,
+                                   row_factory=dict_row)
+        try:
+            return attempt()
+        except psycopg.OperationalError:
+            pass
+        try:
+            return attempt()
+        except psycopg.OperationalError:
+            raise Unavailable("the database cannot be reached; retry in a few seconds") from None
 
     def connection(self) -> psycopg.Connection:
         conn = getattr(self._local, "conn", None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import errors as pg
 
-from couvert.errors import Busy, CouvertError, InvalidTransition, NotFound, SlotUnavailable
+from couvert.errors import Busy, CouvertError, InvalidTransition, NotFound, SlotUnavailable, Unavailable
 
 # Foreign keys whose violation means "the thing you named does not exist (for you)".
 _MISSING = {
@@ -38,6 +38,9 @@ def translate(error: psycopg.Error) -> CouvertError | None:
                                conflict=diag.constraint_name)
     if isinstance(error, pg.LockNotAvailable):
         return Busy("busy with another change to the same data; retry in a moment")
+    if isinstance(error, psycopg.OperationalError):
+        # The connection broke mid-request, or a statement ran past its timeout: nothing was committed.
+        return Unavailable("the database did not answer in time; retry in a few seconds")
     if isinstance(error, pg.InsufficientPrivilege):
         # Row-level security refused a write: for this caller the location does not exist.
         return NotFound("not found")

@@ -58,6 +58,13 @@ class Busy(CouvertError):
     retry_after_seconds = 1
 
 
+class Unavailable(CouvertError):
+    """The database cannot be reached: nothing was done; retry in a few seconds (503 + Retry-After)."""
+
+    code, status = "unavailable", 503
+    retry_after_seconds = 5
+
+
 class ConfigError(CouvertError):
     """A location configuration file was refused; the message names the entry."""
 
