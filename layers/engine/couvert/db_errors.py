@@ -12,7 +12,15 @@ from __future__ import annotations
 import psycopg
 from psycopg import errors as pg
 
-from couvert.errors import Busy, CouvertError, InvalidTransition, NotFound, SlotUnavailable, Unavailable
+from couvert.errors import (
+    Busy,
+    CouvertError,
+    InvalidTransition,
+    NotFound,
+    SlotUnavailable,
+    Unavailable,
+    ValidationFailed,
+)
 
 # Foreign keys whose violation means "the thing you named does not exist (for you)".
 _MISSING = {
@@ -41,6 +49,9 @@ def translate(error: psycopg.Error) -> CouvertError | None:
     if isinstance(error, psycopg.OperationalError):
         # The connection broke mid-request, or a statement ran past its timeout: nothing was committed.
         return Unavailable("the database did not answer in time; retry in a few seconds")
+    if isinstance(error, psycopg.DataError):
+        # A value PostgreSQL cannot store (a NUL character, a number out of range) that got past the edge.
+        return ValidationFailed("a value in the request cannot be stored", fields={"body": "a value is not valid"})
     if isinstance(error, pg.InsufficientPrivilege):
         # Row-level security refused a write: for this caller the location does not exist.
         return NotFound("not found")

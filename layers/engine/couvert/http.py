@@ -3,6 +3,7 @@ observability.  Domain errors are mapped here once; routes never build error res
 
 from __future__ import annotations
 
+import binascii
 import json
 from typing import Any
 
@@ -56,6 +57,15 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
+def _has_nul(event: dict) -> bool:
+    """A NUL character (raw, or JSON-escaped as \\u0000) anywhere in the body or query: PostgreSQL
+    text cannot hold one, and no name, note or parameter of ours needs one."""
+    body = event.get("body") or ""
+    query = event.get("rawQueryString") or ""
+    params = "".join(f"{k}{v}" for k, v in (event.get("queryStringParameters") or {}).items())
+    return "\x00" in body or "\\u0000" in body or "%00" in query or "\x00" in params
+
+
 class JsonApiResolver(APIGatewayHttpResolver):
     """Every body this API takes is JSON: anything else is refused before parsing (a form or
     multipart body would otherwise reach the body parsers and fail as a server error)."""
@@ -63,6 +73,10 @@ class JsonApiResolver(APIGatewayHttpResolver):
     def resolve(self, event, context):
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if _has_nul(event):
+            body = {"error": {"code": "bad_request", "message": "NUL characters are not accepted", "details": {}}}
+            return {"statusCode": 400, "headers": {"Content-Type": "application/json"},
+                    "body": json.dumps(body), "isBase64Encoded": False}
         if event.get("body") and content_type not in ("application/json", ""):
             body = {"error": {"code": "bad_request", "message": "send the body as application/json",
                               "details": {"content_type": content_type}}}
@@ -91,6 +105,14 @@ def create_app() -> APIGatewayHttpResolver:
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_error: Exception) -> Response:  # a base64 body that is not UTF-8 text
         return error_response(400, "bad_request", "the body is not UTF-8 JSON")
+
+    @app.exception_handler(binascii.Error)
+    def _not_base64(_error: Exception) -> Response:  # isBase64Encoded with a body that is not base64
+        return error_response(400, "bad_request", "the body is not valid base64")
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(_error: Exception) -> Response:  # JSON nested deeper than any request of ours
+        return error_response(400, "bad_request", "the body is nested too deeply")
 
     @app.not_found
     def _not_found(_error: Exception) -> Response:

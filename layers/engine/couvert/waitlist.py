@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 
 from couvert import customers
 from couvert.db import Database, RequestContext
-from couvert.engine.clock import wall_instant, zone
+from couvert.engine.clock import local_date, wall_instant, zone
 from couvert.errors import NotFound, ValidationFailed
 from couvert.formats import hhmm
 from couvert.lifecycle import require_location
@@ -40,6 +40,10 @@ def join(db: Database, caller: RequestContext, location_id: UUID, body: Waitlist
         expires_at = wall_instant(body.date, body.time_to, zone(location["timezone"]))
         if expires_at <= now:
             raise ValidationFailed("that time has passed", fields={"time_to": "must be in the future"})
+        horizon = cur.execute(query("waitlist_horizon_days"), {"location_id": location_id,
+                                                               "ticket_id": body.ticket_id}).fetchone()["days"]
+        if (body.date - local_date(now, zone(location["timezone"]))).days > horizon:
+            raise ValidationFailed("too far ahead", fields={"date": f"at most {horizon} days ahead, as bookings"})
         customer_id = customers.find_or_create(conn, location_id, customers.contact_of(body.guest, location["country"]))
         row = cur.execute(query("insert_waitlist_entry"), {
             "location_id": location_id, "customer_id": customer_id, "ticket_id": body.ticket_id,

@@ -11,3 +11,9 @@ returning *
 select * from public.waitlist_entries
 where location_id = %(location_id)s and desired_date = %(date)s
 order by created_at
+
+-- How far ahead a waitlist may be joined: as far as the location's tickets (or the named one) book.
+-- name: waitlist_horizon_days
+select coalesce(max(booking_max_advance_days), 90) as days
+from public.tickets
+where location_id = %(location_id)s and is_active and (%(ticket_id)s::uuid is null or id = %(ticket_id)s::uuid)
