@@ -49,7 +49,7 @@ class FakeContext:
 
 def http_event(method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
                headers: dict[str, str] | None = None, claims: dict[str, Any] | None = None,
-               base64_body: bool = False) -> dict[str, Any]:
+               base64_body: bool = False, source_ip: str = "127.0.0.1") -> dict[str, Any]:
     """An API Gateway HTTP API (payload format 2.0) event."""
     query = {k: str(v) for k, v in (query or {}).items() if v is not None}
     raw_body = body if isinstance(body, str | None) else json.dumps(body)
@@ -58,7 +58,7 @@ def http_event(method: str, path: str, query: dict[str, Any] | None = None, body
     request_context: dict[str, Any] = {
         "accountId": "123456789012", "apiId": "api", "domainName": "localhost", "requestId": "req",
         "routeKey": "$default", "stage": "$default", "time": "23/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
                  "userAgent": "pytest"},
     }
     if claims is not None:

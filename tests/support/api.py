@@ -29,14 +29,14 @@ def booking_body(ticket_id: str, time: str = "19:00", party_size: int = 2, **ext
     return body
 
 
-def book(location_id, body, key: str | None = None, user: str | None = None):
+def book(location_id, body, key: str | None = None, user: str | None = None, source_ip: str = "127.0.0.1"):
     headers = {}
     if key:
         headers["idempotency-key"] = key
     if user:
         headers["authorization"] = f"Bearer {issue_dev_token(user, JWT_SECRET)}"
     return call("create_reservation", "POST", f"/v1/locations/{location_id}/reservations", body=body,
-                headers=headers)
+                headers=headers, source_ip=source_ip)
 
 
 def counts(database_url: str) -> dict[str, int]:

@@ -74,16 +74,16 @@ Reservation = ReservationOut | GuestReservationOut
 class PaymentOut(BaseModel):
     provider: str = "stripe"
     payment_intent_id: str
-    client_secret: str | None
+    client_secret: str | None  # only for the caller who made the booking
     amount: str
     currency: str
-    expires_at: str
+    expires_at: str | None
 
 
 class CreatedOut(BaseModel):
     reservation: Reservation
     payment: PaymentOut | None
-    manage_token: str
+    manage_token: str | None  # only for the caller who made the booking (a replay from elsewhere: null)
 
 
 class RefundOut(BaseModel):

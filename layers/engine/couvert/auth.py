@@ -8,6 +8,7 @@ means a guest.  Operator rights come from location_members (row-level security),
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +25,9 @@ def caller_from_event(event: dict[str, Any], location_id: UUID | None = None) ->
     authorization = headers.get("authorization")
     if authorization:
         return RequestContext.operator(verify_bearer(authorization))
-    return RequestContext.guest(location_id)
+    http = (event.get("requestContext") or {}).get("http") or {}
+    client = hashlib.sha256(f"{http.get('sourceIp', '')}|{http.get('userAgent', '')}".encode()).hexdigest()
+    return RequestContext.guest(location_id, client)
 
 
 def verify_bearer(authorization: str) -> dict[str, Any]:

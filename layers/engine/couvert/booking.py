@@ -14,38 +14,29 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from couvert import customers, manage_tokens
+from couvert import customers, idempotency, manage_tokens
 from couvert.audit import audit, id_text
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import zone
 from couvert.engine.model import Policy, SlotResult, Ticket
-from couvert.errors import Forbidden, IdempotencyConflict, SlotUnavailable, ValidationFailed
+from couvert.errors import Forbidden, SlotUnavailable, ValidationFailed
 from couvert.formats import money
+from couvert.idempotency import BookingResult
 from couvert.payments import StripePayments, to_cents
 from couvert.queries import query
 from couvert.requests import BookingRequest
-from couvert.reservations import reservation_json
 from couvert.seating import SeatChoice, locked_snapshot, seat
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
-
-
-@dataclass(frozen=True)
-class BookingResult:
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool = False
 
 
 def request_hash(body: BookingRequest, caller: RequestContext) -> str:
@@ -83,25 +74,13 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
     digest = request_hash(body, caller)
     with db.transaction(caller) as conn:
         if idempotency_key is not None:
-            replay = _claim_key(conn, location_id, idempotency_key, digest)
+            replay = idempotency.claim(conn, caller, location_id, idempotency_key, digest, now, payments)
             if replay is not None:
                 return replay
         result = _book(conn, caller, location_id, body, now, payments)
         if idempotency_key is not None:
-            conn.execute(query("store_idempotent_response"), {
-                "location_id": location_id, "key": idempotency_key,
-                "status_code": result.status_code, "response": Jsonb(result.body)})
+            idempotency.store(conn, location_id, idempotency_key, result)
         return result
-
-
-def _claim_key(conn: psycopg.Connection, location_id: UUID, key: str, digest: str) -> BookingResult | None:
-    params = {"location_id": location_id, "key": key, "request_hash": digest}
-    if conn.execute(query("claim_idempotency_key"), params).fetchone() is not None:
-        return None
-    record = conn.execute(query("idempotency_record"), params).fetchone()
-    if record["request_hash"] != digest:
-        raise IdempotencyConflict("this Idempotency-Key was used with another request")
-    return BookingResult(record["status_code"], record["response"], replayed=True)
 
 
 def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
@@ -154,15 +133,12 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     }
     _insert_with_unique_reference(conn, row)
 
-    payment = intent = None
+    intent = None
     if takes_payment:
         from couvert.payments import get_payments
 
         intent = (payments or get_payments()).create_deposit(
             reservation_id, location_id, to_cents(amount), snapshot.location.currency)
-        payment = {"provider": "stripe", "payment_intent_id": intent.id, "client_secret": intent.client_secret,
-                   "amount": money(amount), "currency": snapshot.location.currency,
-                   "expires_at": hold_expires_at.astimezone(tz).isoformat()}
     with conn.pipeline():
         _audit_created(conn, caller, location_id, reservation_id, body, slot)
         if intent is not None:
@@ -173,9 +149,8 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
             "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft",
             "actor_type": actor if status == "option" else "system",
             "actor_id": performed_by if status == "option" else None})
-        saved = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id})
-    return BookingResult(201, {"reservation": reservation_json(saved.fetchone(), for_guest=not caller.is_operator),
-                               "payment": payment, "manage_token": manage_token})
+    return BookingResult(201, idempotency.answer(conn, caller, reservation_id, with_secrets=True,
+                                                 client_secret=intent.client_secret if intent else None))
 
 
 def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any]) -> None:

@@ -35,10 +35,17 @@ class RequestContext:
     claims: dict[str, Any] = field(default_factory=dict)
     guest_location_id: UUID | None = None
     worker: bool = False
+    # A guest's client (a hash of address and user agent): who may get a booking's secrets again.
+    client: str | None = None
 
     @classmethod
-    def guest(cls, location_id: UUID | None) -> RequestContext:
-        return cls(actor_type="guest", guest_location_id=location_id)
+    def guest(cls, location_id: UUID | None, client: str | None = None) -> RequestContext:
+        return cls(actor_type="guest", guest_location_id=location_id, client=client)
+
+    @property
+    def fingerprint(self) -> str:
+        """Who is asking, as an Idempotency-Key remembers it."""
+        return f"user:{self.user_id}" if self.user_id else f"guest:{self.client or ''}"
 
     @classmethod
     def operator(cls, claims: dict[str, Any]) -> RequestContext:

@@ -1,7 +1,8 @@
 """The scheduled jobs (functions/scheduled, every minute), in this order:
 
 no-show marking, option expiry, payment-hold expiry, abandoned drafts, reconfirmation requests and
-required-reconfirmation cancellations, reminders, waitlist expiry, then the outbox dispatcher.
+required-reconfirmation cancellations, reminders, waitlist expiry, forgetting expired Idempotency-Keys,
+then the outbox dispatcher.
 
 Each job is one SQL call in its own transaction as the worker role, takes `now`, locks only the rows
 due at that moment (FOR UPDATE SKIP LOCKED: two runs at once never touch a row twice) and moves at
@@ -21,11 +22,12 @@ from couvert.db import Database, RequestContext
 from couvert.queries import query
 
 STATUS_JOBS = ("no_shows", "option_expiry", "payment_hold_expiry", "abandoned_drafts")
-JOBS = (*STATUS_JOBS, "reconfirm_requests", "reconfirm_cancellations", "reminders", "waitlist_expiry", "outbox")
+JOBS = (*STATUS_JOBS, "reconfirm_requests", "reconfirm_cancellations", "reminders", "waitlist_expiry",
+        "expired_keys", "outbox")
 # Which SQL call runs each job (the status sweeps share one function, as do the guest requests).
 _CALLS = {**{job: "sweep_statuses" for job in (*STATUS_JOBS, "reconfirm_cancellations")},
           "reconfirm_requests": "queue_guest_requests", "reminders": "queue_guest_requests",
-          "waitlist_expiry": "expire_waitlist_entries"}
+          "waitlist_expiry": "expire_waitlist_entries", "expired_keys": "forget_expired_keys"}
 
 
 @dataclass(frozen=True)

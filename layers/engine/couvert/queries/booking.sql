@@ -1,20 +1,24 @@
 -- Booking (booking.py).  Runs in one transaction under the (location, date) lock.
 
--- Concurrent requests with the same key wait here on the primary key until the first commits.
+-- Concurrent requests with the same key wait here on the primary key until the first commits.  A
+-- key past its expiry is taken over as new.
 -- name: claim_idempotency_key
-insert into public.idempotency_keys (location_id, key, request_hash)
-values (%(location_id)s, %(key)s, %(request_hash)s)
-on conflict (location_id, key) do nothing
+insert into public.idempotency_keys as k (location_id, key, request_hash, caller_fingerprint, expires_at)
+values (%(location_id)s, %(key)s, %(request_hash)s, %(fingerprint)s, %(expires_at)s)
+on conflict (location_id, key) do update
+  set request_hash = excluded.request_hash, caller_fingerprint = excluded.caller_fingerprint,
+      expires_at = excluded.expires_at, status_code = null, reservation_id = null, response = null
+  where k.expires_at <= %(now)s
 returning key
 
 -- name: idempotency_record
-select request_hash, status_code, response
+select request_hash, status_code, reservation_id, caller_fingerprint
 from public.idempotency_keys
 where location_id = %(location_id)s and key = %(key)s
 
 -- name: store_idempotent_response
 update public.idempotency_keys
-set status_code = %(status_code)s, response = %(response)s
+set status_code = %(status_code)s, reservation_id = %(reservation_id)s
 where location_id = %(location_id)s and key = %(key)s
 
 -- Serialises bookings of one location-day so pacing and cover limits hold; a lock wait longer

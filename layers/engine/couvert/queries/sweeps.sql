@@ -9,3 +9,14 @@ select public.queue_guest_requests(%(job)s, %(now)s, %(location_id)s::uuid, %(li
 
 -- name: expire_waitlist_entries
 select public.expire_waitlist_entries(%(now)s, %(location_id)s::uuid, %(limit)s) as rows
+
+-- Idempotency keys older than their day hold nothing anyone needs: forget them.
+-- name: forget_expired_keys
+with gone as (
+  delete from public.idempotency_keys
+  where (location_id, key) in (select location_id, key from public.idempotency_keys
+                               where expires_at <= %(now)s
+                                 and (%(location_id)s::uuid is null or location_id = %(location_id)s::uuid)
+                               limit %(limit)s)
+  returning 1)
+select count(*)::int as rows from gone
