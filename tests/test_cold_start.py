@@ -19,7 +19,8 @@ print(sorted(m for m in ("stripe", "boto3", "botocore.client", "aws_xray_sdk.cor
 
 
 # Configured as in Lambda (the functions check their settings at import; nothing connects).
-ENV = {**os.environ, "DATABASE_URL": "postgresql:///cold-start", "AWS_LAMBDA_FUNCTION_NAME": "probe"}
+ENV = {**os.environ, "DATABASE_URL": "postgresql:///cold-start", "AWS_LAMBDA_FUNCTION_NAME": "probe",
+       "JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "couvert", "JWT_JWKS_URL": "https://issuer.example/jwks"}
 ENV.pop("COUVERT_FROZEN_NOW", None)
 
 
@@ -51,3 +52,10 @@ def test_a_function_without_a_database_setting_fails_at_import(name):
 def test_the_test_only_switches_are_refused_in_lambda(switch):
     result = _import("create_reservation", {**ENV, switch[0]: switch[1]})
     assert result.returncode != 0 and "refused in Lambda" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["JWT_ISSUER", "JWT_AUDIENCE"])
+def test_in_lambda_operator_tokens_need_an_issuer_and_an_audience(missing):
+    """Attack: a token made for another application of the same identity provider must not pass."""
+    result = _import("transition_status", {k: v for k, v in ENV.items() if k != missing})
+    assert result.returncode != 0 and "JWT_ISSUER, JWT_AUDIENCE" in result.stderr

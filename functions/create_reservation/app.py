@@ -20,7 +20,7 @@ from couvert.http import create_app, logger, metrics, tracer
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.
-SETTINGS = get_settings().require("database")
+SETTINGS = get_settings().require("database", "operator_tokens")
 app = create_app()
 
 

@@ -59,7 +59,7 @@ def _jwks_client(url: str):
     import jwt
 
     if url not in _jwks_clients:
-        _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True)
+        _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, timeout=3)  # not PyJWT's 30 s
     return _jwks_clients[url]
 
 

@@ -33,14 +33,18 @@ def to_cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
+STRIPE_TIMEOUT_S = 3
+
+
 class StripePayments:
     def __init__(self, api_key: str, api_base: str | None = None, http_client=None) -> None:
         import stripe  # only the functions that take money import the SDK
 
         self._stripe = stripe
+        # A short timeout: a hanging Stripe must not hold a booking (and its day's lock) for 80 s.
         self._client = stripe.StripeClient(
             api_key, base_addresses={"api": api_base} if api_base else None, max_network_retries=1,
-            http_client=http_client)
+            http_client=http_client or stripe.new_default_http_client(timeout=STRIPE_TIMEOUT_S))
 
     def create_deposit(self, reservation_id: UUID, location_id: UUID, amount_cents: int,
                        currency: str) -> PaymentIntent:

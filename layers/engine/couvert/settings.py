@@ -58,13 +58,17 @@ class Settings(BaseModel):
     def require(self, *needs: str) -> Settings:
         """What a function cannot run without, checked at its cold start so a deployment missing it
         fails at once instead of on the first request."""
+        if "operator_tokens" in needs and self.aws_lambda_function_name and not (
+                self.jwt_issuer and self.jwt_audience and (self.jwt_jwks_url or self.jwt_secret)):
+            # In Lambda a token is only trusted for the issuer and audience it was made for.
+            raise RuntimeError("missing configuration: JWT_ISSUER, JWT_AUDIENCE and JWT_JWKS_URL (or JWT_SECRET)")
         checks = {
             "database": ("DATABASE_URL or DB_SECRET_ARN", self.database_url or self.db_secret_arn),
             "worker_database": ("WORKER_DATABASE_URL, WORKER_DB_SECRET_ARN, DATABASE_URL or DB_SECRET_ARN",
                                 self.worker_database_url or self.worker_db_secret_arn or self.database_url
                                 or self.db_secret_arn),
         }
-        missing = [name for need in needs for name, value in [checks[need]] if not value]
+        missing = [name for need in needs if need in checks for name, value in [checks[need]] if not value]
         if missing:
             raise RuntimeError(f"missing configuration: {'; '.join(missing)}")
         return self
