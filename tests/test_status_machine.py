@@ -195,8 +195,12 @@ def test_cancelling_exactly_at_the_deadline_is_still_free(world):
     assert world.move(rid, "cancelled", "guest", now=START - dt.timedelta(hours=24))["refund_cents"] == 5000
 
 
-def test_an_operator_cancellation_refunds_in_full(world):
+def test_a_managers_cancellation_refunds_in_full(world):
     rid = world.make("confirmed", paid_cents=7500, terms={"cancel_refund_pct": 0})
+    location = world.conn.execute("select location_id from reservations where id = %s", (rid,)).fetchone()
+    world.conn.execute("insert into location_members (location_id, user_id, role) values (%s, 'm-1', 'manager')",
+                       (location["location_id"],))
+    world.conn.execute("""select set_config('request.jwt.claims', '{"sub": "m-1"}', true)""")
     assert world.move(rid, "cancelled", "operator", now=START)["refund_cents"] == 7500
     assert _refund_event(world, rid)["payload"] == {"payment_intent_id": "pi_test", "amount_cents": 7500,
                                                     "currency": "EUR", "reason": "cancelled"}
