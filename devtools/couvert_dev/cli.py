@@ -40,7 +40,7 @@ def cmd_load_config(args: argparse.Namespace) -> None:
 def add_member(database_url: str, location_id: str, user_id: str, role: str) -> None:
     import psycopg
 
-    from couvert.queries import query
+    from couvert_dev.queries import query
 
     with psycopg.connect(database_url) as conn:
         conn.execute(query("add_location_member"), {"location_id": location_id, "user_id": user_id, "role": role})
