@@ -50,18 +50,22 @@ def main() -> None:
 
 
 def _fresh_database(server_url: str, name: str) -> str:
+    """A migrated database, set up as on a managed server (non-superuser owner and app logins);
+    returns the superuser URL that seeds it.  The handlers log in with app_url_for(url)."""
+    from couvert_dev.logins import create_database, grant_request_roles
     from couvert_dev.migrate import migrate
 
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
-    url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
-    migrate(url)
-    return url
+    owner_url = create_database(server_url, name).owner_url
+    migrate(owner_url)
+    grant_request_roles(owner_url)
+    return psycopg.conninfo.make_conninfo(server_url, dbname=name)
 
 
 def run(server_url: str) -> dict:
     from bench import handlers
+    from couvert_dev.logins import app_url_for
     from bench.reference import create_reference_location
 
     url = _fresh_database(server_url, "couvert_bench")
@@ -77,7 +81,7 @@ def run(server_url: str) -> dict:
     figures = results["figures"]
     # B1-B3 and B8 run in a child process so its peak memory is the handler's alone.
     child = subprocess.run([sys.executable, "-m", "bench.handlers", url, str(location_id)],
-                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
+                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, "DATABASE_URL": app_url_for(url)})
     if child.returncode != 0:
         raise SystemExit(f"handler benchmark failed:\n{child.stdout}\n{child.stderr}")
     figures.update(json.loads(child.stdout.strip().splitlines()[-1]))

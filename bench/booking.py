@@ -135,7 +135,10 @@ def run(server_url: str, url: str) -> dict:
         b4_ticket = str(conn.execute("select id from tickets where location_id = %s and name = 'A la carte'",
                                      (b4_location,)).fetchone()[0])
     # B4: 32 clients as threads of one process, each on its own connection (thread-local).
-    _client_env(url)
+    from couvert_dev.logins import app_url_for
+
+    app_url = app_url_for(url)
+    _client_env(app_url)
     from couvert.db import reset_database
     from couvert.settings import reload_settings
     from couvert_dev.devserver import load_function
@@ -166,9 +169,9 @@ def run(server_url: str, url: str) -> dict:
             targets.append((str(location_id), str(ticket)))
     seconds = 15
     with ctx.Pool(8) as pool:
-        pool.map(_throughput_client, [(url, targets, 2, 100 + i) for i in range(8)])  # warm-up
+        pool.map(_throughput_client, [(app_url, targets, 2, 100 + i) for i in range(8)])  # warm-up
         t0 = time.perf_counter()
-        results = pool.map(_throughput_client, [(url, targets, seconds, i) for i in range(8)])
+        results = pool.map(_throughput_client, [(app_url, targets, seconds, i) for i in range(8)])
         elapsed = time.perf_counter() - t0
     booked = sum(b for b, _ in results)
     tps = booked / elapsed

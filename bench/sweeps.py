@@ -106,7 +106,10 @@ def run(server_url: str, make_database) -> dict:
 
     url = make_database(server_url, "couvert_bench_sweeps")
     populate(url, NOW)
-    db = Database(lambda: url)
+    from couvert_dev.logins import app_url_for
+
+    app_url = app_url_for(url)
+    db = Database(lambda: app_url)
     with db.transaction(RequestContext.system()) as conn:
         total = conn.execute("select count(*) as n from reservations").fetchone()["n"]
     jobs = (*STATUS_JOBS, "reconfirm_requests", "reconfirm_cancellations", "reminders", "waitlist_expiry")

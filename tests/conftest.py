@@ -20,6 +20,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from couvert.db import reset_database
 from couvert.settings import reload_settings
 from couvert_dev.config_loader import load_config, parse_config
+from couvert_dev.logins import Logins, create_database, grant_request_roles, logins_for
 from couvert_dev.migrate import migrate
 from couvert_dev.pgcluster import LocalCluster
 from tests.support import demo_config
@@ -50,20 +51,21 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def template_url(server_url: str) -> str:
+    """Migrated as on a managed database: by a non-superuser owner (couvert_dev.logins)."""
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{TEMPLATE_DB}" with (force)')
-        conn.execute(f'create database "{TEMPLATE_DB}"')
-    url = _with_db(server_url, TEMPLATE_DB)
-    migrate(url)
-    return url
+    owner_url = create_database(server_url, TEMPLATE_DB).owner_url
+    migrate(owner_url)
+    grant_request_roles(owner_url)
+    return _with_db(server_url, TEMPLATE_DB)
 
 
 @pytest.fixture
 def database_url(server_url: str, template_url: str) -> Iterator[str]:
-    """A fresh, migrated database for this test (superuser URL: use as_role for RLS checks)."""
+    """A fresh, migrated database for this test.  The URL is the server's superuser, for looking at
+    rows as they are (use as_role for RLS checks); the handlers log in as `logins.app_url`."""
     name = f"couvert_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" template "{TEMPLATE_DB}"')
+    create_database(server_url, name, template=TEMPLATE_DB)
     try:
         yield _with_db(server_url, name)
     finally:
@@ -73,9 +75,16 @@ def database_url(server_url: str, template_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Configure the handlers for this test's database, by environment, as in production."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
+def logins(server_url: str, database_url: str) -> Logins:
+    """The non-superuser owner and app logins of this test's database."""
+    return logins_for(server_url, dbname_of(database_url))
+
+
+@pytest.fixture
+def app_env(database_url: str, logins: Logins, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Configure the handlers for this test's database, by environment, as in production: they log
+    in as a non-superuser.  Returns the superuser URL, for the test's own look at the rows."""
+    monkeypatch.setenv("DATABASE_URL", logins.app_url)
     monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
     monkeypatch.setenv("COUVERT_FROZEN_NOW", DEFAULT_NOW.isoformat())
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
@@ -111,8 +120,8 @@ def restaurant(database_url: str) -> Restaurant:
 
 
 @pytest.fixture
-def demo_location(database_url: str) -> uuid.UUID:
-    with psycopg.connect(database_url) as conn:
+def demo_location(logins: Logins) -> uuid.UUID:
+    with psycopg.connect(logins.owner_url) as conn:  # as `couvert load-config` runs on a managed database
         return load_config(conn, parse_config(demo_config()))
 
 

@@ -26,8 +26,8 @@ class RecordingHttpClient(stripe.RequestsClient):
 
 
 @pytest.fixture
-def demo(stripe_env, demo_location):
-    return demo_location, ids(psycopg.conninfo.make_conninfo(__import__("os").environ["DATABASE_URL"]))
+def demo(stripe_env, app_env, demo_location):
+    return demo_location, ids(app_env)
 
 
 def test_a_deposit_ticket_creates_a_payment_intent_and_waits_for_payment(stripe_env, app_env, demo):

@@ -43,6 +43,7 @@ def add_member(database_url: str, location_id: str, user_id: str, role: str) -> 
     from couvert_dev.queries import query
 
     with psycopg.connect(database_url) as conn:
+        conn.execute(query("as_worker"))
         conn.execute(query("add_location_member"), {"location_id": location_id, "user_id": user_id, "role": role})
 
 
@@ -68,11 +69,15 @@ def cmd_openapi(args: argparse.Namespace) -> None:
         print(write_openapi())
 
 
+DEV_DATABASE = "couvert"
+
+
 def cmd_dev(args: argparse.Namespace) -> None:
     """Local PostgreSQL under .local/ (or DATABASE_URL), migrations, the demo location, the server."""
     from couvert.settings import reload_settings
     from couvert_dev.config_loader import load_config_file
     from couvert_dev.devserver import serve
+    from couvert_dev.logins import create_database, grant_request_roles
     from couvert_dev.migrate import migrate
     from couvert_dev.tokens import DEV_JWT_SECRET, issue_dev_token
 
@@ -87,12 +92,15 @@ def cmd_dev(args: argparse.Namespace) -> None:
             cluster.start()
             print(f"started a local PostgreSQL in {cluster.datadir} on port {cluster.port}")
         url = cluster.url()
-    applied = migrate(url)
+    # As on a managed database: a non-superuser owner migrates and loads, a non-superuser app login serves.
+    logins = create_database(url, DEV_DATABASE)
+    applied = migrate(logins.owner_url)
+    grant_request_roles(logins.owner_url)
     print("migrations applied: " + (", ".join(applied) if applied else "none pending"))
-    location_id = str(load_config_file(url, args.config))
-    add_member(url, location_id, "dev-owner", "owner")
+    location_id = str(load_config_file(logins.owner_url, args.config))
+    add_member(logins.owner_url, location_id, "dev-owner", "owner")
     os.environ.setdefault("JWT_SECRET", DEV_JWT_SECRET)
-    os.environ["DATABASE_URL"] = url
+    url = os.environ["DATABASE_URL"] = logins.app_url
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")

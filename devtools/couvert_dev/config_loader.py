@@ -341,8 +341,9 @@ def read_config(path: str | Path) -> LocationConfig:
 
 
 def load_config(conn: psycopg.Connection, cfg: LocationConfig) -> UUID:
-    """Write the configuration in one transaction (as the connecting, owning role); returns the location id."""
+    """Write the configuration in one transaction (as the worker role); returns the location id."""
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query("as_worker"))
         def one(name: str, params: dict[str, Any]) -> UUID:
             row = cur.execute(query(name), params).fetchone()
             assert row is not None

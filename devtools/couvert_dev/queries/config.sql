@@ -1,5 +1,10 @@
 -- Location configuration upserts (config_loader.py), keyed by natural keys so a reload updates.
 
+-- name: as_worker
+-- Configuration is written as the worker role, whose policies reach every location: the owner
+-- of the tables has no policy of its own under forced row-level security.
+select public.begin_request('couvert_worker', null, null)
+
 -- name: upsert_location
 insert into public.locations (name, slug, timezone, currency, country)
 values (%(name)s, %(slug)s, %(timezone)s, %(currency)s, %(country)s)

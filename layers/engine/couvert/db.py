@@ -69,6 +69,10 @@ class RequestContext:
             return None
 
 
+class PrivilegedLogin(RuntimeError):
+    """The configured login would bypass row-level security: a deployment error, never served."""
+
+
 class Database:
     """Owns one connection, opened lazily and reopened when broken (no pool threads in Lambda)."""
 
@@ -87,13 +91,20 @@ class Database:
             return psycopg.connect(self._conninfo(), connect_timeout=CONNECT_TIMEOUT_S, prepare_threshold=None,
                                    row_factory=dict_row)
         try:
-            return attempt()
+            conn = attempt()
         except psycopg.OperationalError:
-            pass
-        try:
-            return attempt()
-        except psycopg.OperationalError:
-            raise Unavailable("the database cannot be reached; retry in a few seconds") from None
+            try:
+                conn = attempt()
+            except psycopg.OperationalError:
+                raise Unavailable("the database cannot be reached; retry in a few seconds") from None
+        if conn.execute(query("login_is_privileged")).fetchone()["privileged"]:
+            user = conn.info.user
+            conn.close()
+            raise PrivilegedLogin(
+                f"refusing to run as the database login {user!r}: it is a superuser or BYPASSRLS, so "
+                "row-level security would not apply; log in as a role like couvert_app (see the README, Database roles)")
+        conn.commit()  # the check left a transaction open
+        return conn
 
     def connection(self) -> psycopg.Connection:
         conn = getattr(self._local, "conn", None)

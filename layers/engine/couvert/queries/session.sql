@@ -1,2 +1,6 @@
 -- name: begin_request
 select public.begin_request(%(role)s, %(claims)s::jsonb, %(guest_location_id)s::uuid)
+
+-- name: login_is_privileged
+-- A superuser or BYPASSRLS login would make every row-level security policy moot.
+select rolsuper or rolbypassrls as privileged from pg_catalog.pg_roles where rolname = session_user
