@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev dev-stop test test-faketime lint bench openapi clean
+.PHONY: dev dev-stop test test-faketime lint bench openapi clean rds-ca
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ lint: $(STAMP)
 ## Benchmarks of performance.md: prints a table, writes bench/results.json
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## The RDS CA bundle the functions verify the database's certificate with (before `sam build`)
+RDS_CA := layers/engine/couvert/certs/rds-global-bundle.pem
+rds-ca: $(RDS_CA)
+$(RDS_CA):
+	mkdir -p $(dir $@)
+	curl -fsSL https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem -o $@
 
 openapi: $(STAMP)
 	$(BIN)/couvert openapi

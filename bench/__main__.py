@@ -65,8 +65,8 @@ def _fresh_database(server_url: str, name: str) -> str:
 
 def run(server_url: str) -> dict:
     from bench import handlers
-    from couvert_dev.logins import app_url_for
     from bench.reference import create_reference_location
+    from couvert_dev.logins import app_url_for
 
     url = _fresh_database(server_url, "couvert_bench")
     with psycopg.connect(url) as conn:

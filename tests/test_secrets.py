@@ -5,6 +5,7 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
+from psycopg.conninfo import conninfo_to_dict
 
 from couvert.db import conninfo_from_settings
 from couvert.payments import stripe_secrets
@@ -45,3 +46,18 @@ def test_stripe_keys_come_from_their_secret(secrets_manager, monkeypatch):
     monkeypatch.setenv("STRIPE_SECRET_ARN", arn)
     reload_settings()
     assert stripe_secrets() == {"secret_key": "sk_test_from_secret", "webhook_secret": "whsec_from_secret"}
+
+
+def test_the_database_connection_verifies_the_certificate_and_can_go_through_a_proxy(secrets_manager, monkeypatch):
+    arn = secrets_manager.create_secret(Name="db-tls", SecretString=json.dumps({
+        "host": "db.internal", "port": 5432, "username": "couvert_app", "password": "s3cret"}))["ARN"]
+    monkeypatch.setenv("DB_SECRET_ARN", arn)
+    reload_settings()
+    direct = conninfo_to_dict(conninfo_from_settings())
+    assert (direct["host"], direct["sslmode"]) == ("db.internal", "verify-full")
+    monkeypatch.setenv("DB_HOST", "couvert-db.proxy-abc.eu-west-1.rds.amazonaws.com")
+    monkeypatch.setenv("DB_SSL_ROOT_CERT", "/opt/python/couvert/certs/rds-global-bundle.pem")
+    reload_settings()
+    proxied = conninfo_to_dict(conninfo_from_settings())
+    assert proxied["host"] == "couvert-db.proxy-abc.eu-west-1.rds.amazonaws.com"
+    assert (proxied["sslmode"], proxied["sslrootcert"]) == ("verify-full", "/opt/python/couvert/certs/rds-global-bundle.pem")

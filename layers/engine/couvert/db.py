@@ -163,9 +163,12 @@ def conninfo_from_settings(worker: bool = False) -> str:
         from couvert.secrets import secret_json  # only in AWS: no boto3 at check_availability's cold start
 
         secret = secret_json(secret_arn)
+        tls = {"sslmode": secret.get("sslmode", "verify-full")}
+        if settings.db_ssl_root_cert:
+            tls["sslrootcert"] = settings.db_ssl_root_cert
         return psycopg.conninfo.make_conninfo(
-            host=secret["host"], port=secret.get("port", 5432), dbname=secret.get("dbname", "postgres"),
-            user=secret["username"], password=secret["password"], sslmode=secret.get("sslmode", "require"))
+            host=settings.db_host or secret["host"], port=secret.get("port", 5432),
+            dbname=secret.get("dbname", "postgres"), user=secret["username"], password=secret["password"], **tls)
     raise RuntimeError("set DATABASE_URL, or DB_SECRET_ARN to a Secrets Manager secret")
 
 

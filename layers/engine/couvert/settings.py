@@ -16,6 +16,10 @@ class Settings(BaseModel):
     db_secret_arn: str | None = Field(None, alias="DB_SECRET_ARN")
     worker_database_url: str | None = Field(None, alias="WORKER_DATABASE_URL")
     worker_db_secret_arn: str | None = Field(None, alias="WORKER_DB_SECRET_ARN")
+    # With a DB secret: connect to this host instead of the secret's (an RDS Proxy endpoint), and
+    # verify the server's certificate against this CA bundle (sslmode verify-full).
+    db_host: str | None = Field(None, alias="DB_HOST")
+    db_ssl_root_cert: str | None = Field(None, alias="DB_SSL_ROOT_CERT")
     # The role every API transaction runs as (set local role); RLS is enforced on it.
     api_db_role: str = Field("couvert_api", alias="COUVERT_API_DB_ROLE")
     worker_db_role: str = Field("couvert_worker", alias="COUVERT_WORKER_DB_ROLE")
