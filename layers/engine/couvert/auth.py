@@ -27,7 +27,7 @@ def caller_from_event(event: dict[str, Any], location_id: UUID | None = None) ->
         return RequestContext.operator(verify_bearer(authorization))
     http = (event.get("requestContext") or {}).get("http") or {}
     client = hashlib.sha256(f"{http.get('sourceIp', '')}|{http.get('userAgent', '')}".encode()).hexdigest()
-    return RequestContext.guest(location_id, client)
+    return RequestContext.guest(location_id, client, http.get("sourceIp") or None)
 
 
 def verify_bearer(authorization: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from couvert import customers, idempotency, manage_tokens
+from couvert import customers, idempotency, manage_tokens, rate_limits
 from couvert.audit import audit, id_text
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext
@@ -89,6 +89,7 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
         settings_cursor = conn.execute(query("booking_settings"), {"location_id": location_id})
         snapshot = locked_snapshot(conn, location_id, body.date, now)
     booking_settings = settings_cursor.fetchone()
+    rate_limits.take(conn, caller, location_id, body.guest.email, now)  # the location exists: counted
     request = AvailabilityRequest(body.date, body.party_size, body.channel, body.ticket_id)
     validate_party(snapshot, request)
     tz = zone(snapshot.location.timezone)

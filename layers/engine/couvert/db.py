@@ -37,10 +37,13 @@ class RequestContext:
     worker: bool = False
     # A guest's client (a hash of address and user agent): who may get a booking's secrets again.
     client: str | None = None
+    # A guest's network address, as rate limits count it.
+    address: str | None = None
 
     @classmethod
-    def guest(cls, location_id: UUID | None, client: str | None = None) -> RequestContext:
-        return cls(actor_type="guest", guest_location_id=location_id, client=client)
+    def guest(cls, location_id: UUID | None, client: str | None = None,
+              address: str | None = None) -> RequestContext:
+        return cls(actor_type="guest", guest_location_id=location_id, client=client, address=address)
 
     @property
     def fingerprint(self) -> str:

@@ -25,6 +25,7 @@ from couvert.errors import (
 # Foreign keys whose violation means "the thing you named does not exist (for you)".
 _MISSING = {
     "idempotency_keys_location_id_fkey": "location not found",
+    "rate_limit_counters_location_id_fkey": "location not found",
     "customers_location_id_fkey": "location not found",
     "waitlist_entries_location_id_fkey": "location not found",
     "waitlist_entries_ticket_fkey": "ticket not found",
@@ -44,7 +45,7 @@ def translate(error: psycopg.Error) -> CouvertError | None:
         # The last line of defence against double booking held (a lock bypassed, a correction racing).
         return SlotUnavailable("the table is taken for that stay", reason_code="tables_full",
                                conflict=diag.constraint_name)
-    if isinstance(error, pg.LockNotAvailable):
+    if isinstance(error, (pg.LockNotAvailable, pg.DeadlockDetected, pg.SerializationFailure)):
         return Busy("busy with another change to the same data; retry in a moment")
     if isinstance(error, psycopg.OperationalError):
         # The connection broke mid-request, or a statement ran past its timeout: nothing was committed.

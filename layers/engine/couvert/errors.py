@@ -70,3 +70,13 @@ class ConfigError(CouvertError):
 
     code, status = "validation_error", 422
 
+
+
+class RateLimited(CouvertError):
+    """Too many creations from one client or e-mail address: nothing was written (429 + Retry-After)."""
+
+    code, status = "rate_limited", 429
+
+    def __init__(self, message: str, retry_after_seconds: int, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retry_after_seconds = retry_after_seconds

@@ -44,6 +44,11 @@ class Settings(BaseModel):
     sender_email: str = Field("reservations@example.com", alias="SENDER_EMAIL")
     public_base_url: str = Field("http://localhost:8000", alias="PUBLIC_BASE_URL")
     booking_lock_timeout_ms: int = Field(2000, alias="BOOKING_LOCK_TIMEOUT_MS")
+    # What one anonymous client (address) and one e-mail address may create per location in a
+    # sliding window: reservations and waitlist entries together (couvert.rate_limits).
+    guest_creations_per_address: int = Field(10, alias="RATE_LIMIT_PER_ADDRESS", ge=1)
+    guest_creations_per_email: int = Field(5, alias="RATE_LIMIT_PER_EMAIL", ge=1)
+    rate_limit_window_seconds: int = Field(3600, alias="RATE_LIMIT_WINDOW_SECONDS", ge=60, le=3600)
     # Tests only: skip the per-(location, date) booking lock, to prove the exclusion constraint
     # still refuses double bookings when the code is wrong.
     unsafe_skip_booking_lock: bool = Field(False, alias="COUVERT_UNSAFE_SKIP_BOOKING_LOCK")

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from psycopg.rows import dict_row
 
-from couvert import customers
+from couvert import customers, rate_limits
 from couvert.db import Database, RequestContext
 from couvert.engine.clock import local_date, wall_instant, zone
 from couvert.errors import NotFound, ValidationFailed
@@ -37,6 +37,7 @@ def join(db: Database, caller: RequestContext, location_id: UUID, body: Waitlist
         location = cur.execute(query("snapshot_location"), {"location_id": location_id}).fetchone()
         if location is None:
             raise NotFound("location not found", location_id=str(location_id))
+        rate_limits.take(conn, caller, location_id, body.guest.email, now)
         expires_at = wall_instant(body.date, body.time_to, zone(location["timezone"]))
         if expires_at <= now:
             raise ValidationFailed("that time has passed", fields={"time_to": "must be in the future"})

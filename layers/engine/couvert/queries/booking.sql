@@ -120,3 +120,6 @@ where id = %(id)s
 -- name: assign_table
 update public.reservations set table_id = %(table_id)s, table_group_id = %(table_group_id)s
 where id = %(id)s and table_id is null and table_group_id is null
+
+-- name: take_rate_limit
+select public.take_rate_limit(%(location_id)s, %(buckets)s, %(limits)s, %(window_seconds)s, %(now)s) as wait

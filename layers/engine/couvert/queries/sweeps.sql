@@ -12,11 +12,21 @@ select public.expire_waitlist_entries(%(now)s, %(location_id)s::uuid, %(limit)s)
 
 -- Idempotency keys older than their day hold nothing anyone needs: forget them.
 -- name: forget_expired_keys
+-- Idempotency keys past their day, and rate-limit counters of windows long gone (windows last an
+-- hour at most, so a day-old counter no longer weighs in any estimate).
 with gone as (
   delete from public.idempotency_keys
   where (location_id, key) in (select location_id, key from public.idempotency_keys
                                where expires_at <= %(now)s
                                  and (%(location_id)s::uuid is null or location_id = %(location_id)s::uuid)
                                limit %(limit)s)
+  returning 1),
+counters_gone as (
+  delete from public.rate_limit_counters
+  where (location_id, bucket, window_start) in (
+    select location_id, bucket, window_start from public.rate_limit_counters
+    where window_start < %(now)s - interval '1 day'
+      and (%(location_id)s::uuid is null or location_id = %(location_id)s::uuid)
+    limit %(limit)s)
   returning 1)
-select count(*)::int as rows from gone
+select (select count(*) from gone)::int + (select count(*) from counters_gone)::int as rows
