@@ -14,8 +14,9 @@ from tests.support.clock import at
 STATUSES = ["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
 ACTORS = ["operator", "guest", "system"]
 ALLOWED = {  # lifecycle.md, written out independently of the SQL table it checks
-    ("draft", "pending_payment"): {"system"}, ("draft", "option"): {"operator"},
-    ("draft", "confirmed"): {"system", "operator"}, ("draft", "cancelled"): {"system", "operator"},
+    # A booking's first move is the booker's: a guest's or an operator's (or the system's).
+    ("draft", "pending_payment"): {"system", "guest", "operator"}, ("draft", "option"): {"operator"},
+    ("draft", "confirmed"): {"system", "guest", "operator"}, ("draft", "cancelled"): {"system", "operator"},
     ("pending_payment", "confirmed"): {"system"},
     ("pending_payment", "cancelled"): {"system", "guest", "operator"},
     ("option", "confirmed"): {"guest", "operator"}, ("option", "cancelled"): {"system", "operator", "guest"},
@@ -36,6 +37,8 @@ def world(database_url, demo_location):
     ids = {r["name"]: r["id"] for r in conn.execute("select name, id from tickets")}
     shift = conn.execute("select id from shifts where name = 'Diner'").fetchone()["id"]
     table = conn.execute("select id from tables where name = 'R3'").fetchone()["id"]
+    conn.execute("insert into location_members (location_id, user_id, role) values (%s, 'host-sm', 'host')",
+                 (demo_location,))
     customer = conn.execute("""insert into customers (location_id, first_name, last_name, email, operator_tags)
                                values (%s, 'Ada', 'L', 'ada@example.com', '["allergy_nuts"]') returning id""",
                             (demo_location,)).fetchone()["id"]
@@ -67,9 +70,20 @@ def world(database_url, demo_location):
              START + dt.timedelta(days=9) if status == "option" else None))
         return rid
 
-    def move(rid, to, actor="operator", now=AFTER_GRACE, reason=None):
-        return conn.execute("select transition_reservation_status(%s, %s, %s, %s, null, %s) as r",
-                            (rid, to, reason, actor, now)).fetchone()["r"]
+    def move(rid, to, actor="operator", now=AFTER_GRACE, reason=None, user="host-sm"):
+        """Move as `actor` would: the database takes the actor from the request, not from us."""
+        role, claims, guest_location = {
+            "system": ("couvert_worker", None, None),
+            "operator": ("couvert_api", json.dumps({"sub": user}), None),
+            "guest": ("couvert_api", None, demo_location)}[actor]
+        conn.execute("select begin_request(%s, %s::jsonb, %s)", (role, claims, guest_location))
+        conn.execute("select set_config('couvert.guest_subject_id', %s, true)", (str(rid),))
+        result = conn.execute("select transition_reservation_status(%s, %s, %s, %s, null) as r",
+                              (rid, to, reason, now)).fetchone()["r"]
+        conn.execute("reset role")
+        conn.execute("""select set_config('request.jwt.claims', '', true), set_config('couvert.guest_location_id', '', true),
+                               set_config('couvert.guest_subject_id', '', true)""")
+        return result
 
     def row(rid):
         return conn.execute("select * from reservations where id = %s", (rid,)).fetchone()
@@ -200,8 +214,7 @@ def test_a_managers_cancellation_refunds_in_full(world):
     location = world.conn.execute("select location_id from reservations where id = %s", (rid,)).fetchone()
     world.conn.execute("insert into location_members (location_id, user_id, role) values (%s, 'm-1', 'manager')",
                        (location["location_id"],))
-    world.conn.execute("""select set_config('request.jwt.claims', '{"sub": "m-1"}', true)""")
-    assert world.move(rid, "cancelled", "operator", now=START)["refund_cents"] == 7500
+    assert world.move(rid, "cancelled", "operator", now=START, user="m-1")["refund_cents"] == 7500
     assert _refund_event(world, rid)["payload"] == {"payment_intent_id": "pi_test", "amount_cents": 7500,
                                                     "currency": "EUR", "reason": "cancelled"}
 

@@ -24,7 +24,7 @@ from psycopg.types.json import Jsonb
 from couvert import customers, idempotency, manage_tokens, rate_limits
 from couvert.audit import audit, id_text
 from couvert.availability_service import check_channel, validate_party
-from couvert.db import Database, RequestContext
+from couvert.db import Database, RequestContext, focus_guest
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import zone
 from couvert.engine.model import Policy, SlotResult, Ticket
@@ -85,7 +85,9 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
 
 def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
           now: dt.datetime, payments: StripePayments | None) -> BookingResult:
-    with conn.pipeline():  # the location's settings travel in the same round trip
+    reservation_id = uuid.uuid4()
+    with conn.pipeline():  # the guest's focus and the location's settings travel in the same round trip
+        focus_guest(conn, reservation_id)
         settings_cursor = conn.execute(query("booking_settings"), {"location_id": location_id})
         snapshot = locked_snapshot(conn, location_id, body.date, now)
     booking_settings = settings_cursor.fetchone()
@@ -110,7 +112,6 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     payment_timeout = booking_settings["payment_timeout_minutes"] if booking_settings else 15
     draft_timeout = booking_settings["draft_timeout_minutes"] if booking_settings else 30
 
-    reservation_id = uuid.uuid4()
     takes_payment = ticket.policy.payment_type in ("deposit_pp", "full_prepay_pp") and body.status != "option"
     status = "option" if body.status == "option" else "pending_payment" if takes_payment else "confirmed"
     amount = (ticket.policy.payment_amount or Decimal(0)) * body.party_size if takes_payment else None
@@ -144,12 +145,9 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
         _audit_created(conn, caller, location_id, reservation_id, body, slot)
         if intent is not None:
             conn.execute(query("set_payment_intent"), {"id": reservation_id, "payment_intent_id": intent.id})
-        # The automatic first move: confirmed, pending_payment (system) or option (the operator).
-        performed_by, actor = caller.user_uuid, caller.actor_type
+        # The booking's first move (confirmed, pending_payment or option), made by the booker.
         conn.execute(query("transition"), {
-            "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft",
-            "actor_type": actor if status == "option" else "system",
-            "actor_id": performed_by if status == "option" else None})
+            "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft"})
     return BookingResult(201, idempotency.answer(conn, caller, reservation_id, with_secrets=True,
                                                  client_secret=intent.client_secret if intent else None))
 

@@ -20,8 +20,4 @@ def contact_of(guest: Guest, country: str | None) -> dict[str, Any]:
 
 def find_or_create(conn: psycopg.Connection, location_id: UUID, contact: dict[str, Any]) -> UUID:
     """The customer a booking's contact details belong to; the record on file is left as it is."""
-    params = {"location_id": location_id, **contact}
-    row = conn.execute(query("find_or_create_customer"), params).fetchone()
-    if row is None:  # created by a concurrent booking after this statement's snapshot was taken
-        row = conn.execute(query("customer_by_email"), params).fetchone()
-    return row["id"]
+    return conn.execute(query("find_or_create_customer"), {"location_id": location_id, **contact}).fetchone()["id"]

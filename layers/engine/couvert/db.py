@@ -152,6 +152,12 @@ class Database:
         })
 
 
+def focus_guest(conn: psycopg.Connection, subject_id: UUID) -> None:
+    """Name what this guest request is about (a reservation or waitlist entry): row-level security
+    lets a guest see that row and no other of its kind.  Harmless for operators and the worker."""
+    conn.execute(query("focus_guest"), {"subject_id": subject_id})
+
+
 def conninfo_from_settings(worker: bool = False) -> str:
     """DATABASE_URL when set, else the RDS-style JSON secret named by DB_SECRET_ARN.  The worker
     (sweeps, Stripe webhook) may log in as its own role: WORKER_DATABASE_URL / WORKER_DB_SECRET_ARN."""

@@ -13,7 +13,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from couvert.db import RequestContext
+from couvert.db import RequestContext, focus_guest
 from couvert.engine.clock import zone
 from couvert.errors import IdempotencyConflict
 from couvert.formats import money
@@ -42,6 +42,7 @@ def claim(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, k
     if record["request_hash"] != digest:
         raise IdempotencyConflict("this Idempotency-Key was used with another request")
     with_secrets = record["caller_fingerprint"] == caller.fingerprint
+    focus_guest(conn, record["reservation_id"])
     return BookingResult(record["status_code"], answer(conn, caller, record["reservation_id"], with_secrets,
                                                        payments=payments), replayed=True)
 

@@ -45,7 +45,7 @@ def reservation_transaction(db: Database, caller: RequestContext, reservation_id
                            {"id": reservation_id, "token_hash": token_hash(token)}).fetchone()
         if row is None or row["location_id"] is None:
             raise NotFound("reservation not found")
-        conn.execute(query("open_guest_location"), {"location_id": row["location_id"]})
+        conn.execute(query("open_guest_reservation"), {"location_id": row["location_id"], "id": reservation_id})
         yield conn, RequestContext.guest(row["location_id"])
 
 
@@ -71,8 +71,8 @@ def transition(db: Database, caller: RequestContext, reservation_id: UUID, to: s
         if who.is_operator:
             _prepare_operator_move(conn, who, reservation_id, to, now, table_id)
         result = conn.execute(query("transition"), {
-            "id": reservation_id, "to": to, "reason": reason, "actor_type": who.actor_type,
-            "actor_id": who.user_uuid, "now": now, "expected_from": expected_from}).fetchone()["result"]
+            "id": reservation_id, "to": to, "reason": reason, "now": now,
+            "expected_from": expected_from}).fetchone()["result"]
         row = _load(conn, reservation_id)
     body: dict[str, Any] = {"reservation": reservation_json(row, for_guest=not who.is_operator)}
     if to == "cancelled":
@@ -113,10 +113,9 @@ def _prepare_operator_move(conn: psycopg.Connection, who: RequestContext, reserv
 
 def system_transition(conn: psycopg.Connection, reservation_id: UUID, to: str, reason: str,
                       now: dt.datetime) -> dict[str, Any]:
-    """A transition made by the system (webhook, sweeps) inside the caller's transaction."""
-    return conn.execute(query("transition"), {"id": reservation_id, "to": to, "reason": reason,
-                                                  "actor_type": "system", "actor_id": None, "now": now,
-                                                  "expected_from": None}).fetchone()["result"]
+    """A transition made by the system (webhook, sweeps) inside the worker's transaction."""
+    return conn.execute(query("transition"), {"id": reservation_id, "to": to, "reason": reason, "now": now,
+                                              "expected_from": None}).fetchone()["result"]
 
 
 def reconfirm(db: Database, caller: RequestContext, reservation_id: UUID, token: str | None,

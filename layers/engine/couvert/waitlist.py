@@ -7,13 +7,14 @@ An entry expires at the end of its desired range.  Offering freed capacity to wa
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 from uuid import UUID
 
 from psycopg.rows import dict_row
 
 from couvert import customers, rate_limits
-from couvert.db import Database, RequestContext
+from couvert.db import Database, RequestContext, focus_guest
 from couvert.engine.clock import local_date, wall_instant, zone
 from couvert.errors import NotFound, ValidationFailed
 from couvert.formats import hhmm
@@ -46,8 +47,10 @@ def join(db: Database, caller: RequestContext, location_id: UUID, body: Waitlist
         if (body.date - local_date(now, zone(location["timezone"]))).days > horizon:
             raise ValidationFailed("too far ahead", fields={"date": f"at most {horizon} days ahead, as bookings"})
         customer_id = customers.find_or_create(conn, location_id, customers.contact_of(body.guest, location["country"]))
+        entry_id = uuid.uuid4()
+        focus_guest(conn, entry_id)
         row = cur.execute(query("insert_waitlist_entry"), {
-            "location_id": location_id, "customer_id": customer_id, "ticket_id": body.ticket_id,
+            "id": entry_id, "location_id": location_id, "customer_id": customer_id, "ticket_id": body.ticket_id,
             "desired_date": body.date, "time_from": body.time_from, "time_to": body.time_to,
             "party_size": body.party_size, "expires_at": expires_at}).fetchone()
     return {"entry": _entry_json(row)}

@@ -61,7 +61,7 @@ select r.id, r.shift_id, r.ticket_id, r.reservation_date, r.start_at, r.end_at, 
               select m.table_id from public.table_group_members m
               where m.location_id = r.location_id and m.table_group_id = r.table_group_id)
             else '{}'::uuid[] end as table_ids
-from public.reservations r
+from public.capacity_bookings r  -- other guests' reservations as capacity only: no personal data
 where r.location_id = %(location_id)s
   -- Stays are shorter than a day and offsets within 14 hours: two days of slack either side in
   -- UTC catch every booking that can overlap the dates, without knowing the time zone here.

@@ -39,23 +39,11 @@ from public.reservation_settings
 where location_id = %(location_id)s
 
 -- Found by (location, lower(email)), else created.  Never updated from a booking: a guest who
--- knows someone's e-mail must not rewrite their record (operators update customers).  A customer
--- created concurrently by another booking is invisible to this statement's snapshot: the caller
--- then asks `customer_by_email` again.
+-- knows someone's e-mail must not rewrite their record (operators update customers).  A SECURITY
+-- DEFINER function: the caller (a guest, too) learns the id and nothing else.
 -- name: find_or_create_customer
-with created as (
-  insert into public.customers (location_id, first_name, last_name, email, phone_number, locale)
-  values (%(location_id)s, %(first_name)s, %(last_name)s, %(email)s, %(phone_number)s, %(locale)s)
-  on conflict (location_id, lower(email)) do nothing
-  returning id
-)
-select id from created
-union all
-select id from public.customers where location_id = %(location_id)s and lower(email) = lower(%(email)s)
-limit 1
-
--- name: customer_by_email
-select id from public.customers where location_id = %(location_id)s and lower(email) = lower(%(email)s)
+select public.find_or_create_customer(%(location_id)s, %(first_name)s, %(last_name)s, %(email)s,
+                                      %(phone_number)s, %(locale)s) as id
 
 -- name: insert_reservation
 insert into public.reservations (

@@ -2,14 +2,16 @@
 -- (transition_reservation_status); Python only calls it.
 
 -- name: transition
-select public.transition_reservation_status(%(id)s, %(to)s, %(reason)s, %(actor_type)s, %(actor_id)s, %(now)s,
-  %(expected_from)s) as result
+-- Who acts is not a parameter: the database takes it from the request (begin_request).
+select public.transition_reservation_status(%(id)s, %(to)s, %(reason)s, %(now)s, %(expected_from)s) as result
 
 -- name: guest_reservation_location
 select public.guest_reservation_location(%(id)s, %(token_hash)s) as location_id
 
--- name: open_guest_location
-select set_config('couvert.guest_location_id', %(location_id)s::text, true)
+-- name: open_guest_reservation
+-- The guest context of a manage link: its location, and the one reservation it may see.
+select set_config('couvert.guest_location_id', %(location_id)s::text, true),
+       set_config('couvert.guest_subject_id', %(id)s::text, true)
 
 -- name: reconfirm
 update public.reservations
