@@ -75,7 +75,13 @@ def test_a_stripe_failure_leaves_no_table_held(app_env, demo_location, monkeypat
     before = availability(demo_location, party_size=2, ticket_id=names["Chef's Table"])[1]
     status, body, headers = book(demo_location, booking_body(names["Chef's Table"], "19:00", 2), key="pay-1")
     assert (status, body["error"]["code"]) == (503, "payment_unavailable") and "Retry-After" in headers
-    assert counts(app_env) == {"reservations": 0, "customers": 0, "table_occupancies": 0, "audit_log": 0,
-                               "outbox_events": 0, "idempotency_keys": 0}
+    # The draft that held the table while Stripe was asked is dropped: no table, no message.
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select status, cancellation_reason from reservations").fetchall() == [
+            ("cancelled", "the payment could not be started")]
+    assert counts(app_env)["table_occupancies"] == 0 and counts(app_env)["outbox_events"] == 0
     assert availability(demo_location, party_size=2, ticket_id=names["Chef's Table"])[1] == before
+    # The key was freed: a retry is a new attempt, not a replay of the dropped draft.
+    assert book(demo_location, booking_body(names["Chef's Table"], "19:00", 2), key="pay-1")[0] == 503
+    assert counts(app_env)["reservations"] == 2
     reset_payments()

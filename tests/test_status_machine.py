@@ -13,10 +13,10 @@ from tests.support.clock import at
 
 STATUSES = ["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
 ACTORS = ["operator", "guest", "system"]
-ALLOWED = {  # lifecycle.md, written out independently of the SQL table it checks
+ALLOWED = {  # the lifecycle (docs/decisions.md), written out independently of the SQL table it checks
     # A booking's first move is the booker's: a guest's or an operator's (or the system's).
     ("draft", "pending_payment"): {"system", "guest", "operator"}, ("draft", "option"): {"operator"},
-    ("draft", "confirmed"): {"system", "guest", "operator"}, ("draft", "cancelled"): {"system", "operator"},
+    ("draft", "confirmed"): {"system", "guest", "operator"}, ("draft", "cancelled"): {"system", "guest", "operator"},
     ("pending_payment", "confirmed"): {"system"},
     ("pending_payment", "cancelled"): {"system", "guest", "operator"},
     ("option", "confirmed"): {"guest", "operator"}, ("option", "cancelled"): {"system", "operator", "guest"},

@@ -35,9 +35,10 @@ language sql stable as $$
   end
 $$;
 
--- Guests book and pay their own reservations: the booking's first move is the booker's.
+-- Guests book and pay their own reservations: the booking's first move is the booker's, and so is
+-- dropping the draft when its payment cannot start.
 update public.reservation_status_transitions set actor_types = array['system', 'guest', 'operator']
-where (from_status, to_status) in (('draft', 'pending_payment'), ('draft', 'confirmed'));
+where (from_status, to_status) in (('draft', 'pending_payment'), ('draft', 'confirmed'), ('draft', 'cancelled'));
 
 -- Guest policies, narrowed to the request's subject.
 drop policy "members and guests of a location can read its reservations" on public.reservations;
@@ -241,7 +242,10 @@ begin
                             when 'option' then 'message.confirmation'
                             when 'cancelled' then 'message.cancellation'
                             when 'no_show' then 'message.no_show' end;
-  if kind is not null and not (r.status = 'seated' and p_new_status = 'confirmed') then
+  -- A draft was never promised to anyone: dropping it (a payment that could not start, an
+  -- abandoned booking) tells the guest nothing.
+  if kind is not null and not (r.status = 'draft' and p_new_status = 'cancelled')
+     and not (r.status = 'seated' and p_new_status = 'confirmed') then
     insert into public.outbox_events (location_id, reservation_id, kind, payload, next_attempt_at)
     values (r.location_id, r.id, kind, jsonb_build_object('from', r.status, 'to', p_new_status), p_now);
   end if;

@@ -3,8 +3,11 @@
 One transaction: claim the Idempotency-Key, lock the (location, date), free lapsed holds, load the
 snapshot and re-run the engine for the requested slot, choose (or check) the table, find or create
 the customer, insert the reservation (its table occupancy follows by trigger, under the exclusion
-constraint), write the audit trail and outbox, create the Stripe PaymentIntent for a deposit, store
-the answer for replays, commit.  If Stripe fails, the transaction rolls back and nothing is held.
+constraint), write the audit trail and outbox, remember the key's reservation, commit.
+
+A deposit is taken after that commit, so a slow payment provider holds no lock (`_take_deposit`):
+the draft holds the table while the PaymentIntent is created, then becomes pending_payment; if
+the intent cannot be created the draft is dropped and nothing is held.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -77,14 +81,58 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
             replay = idempotency.claim(conn, caller, location_id, idempotency_key, digest, now, payments)
             if replay is not None:
                 return replay
-        result = _book(conn, caller, location_id, body, now, payments)
+        reservation_id, deposit = _book(conn, caller, location_id, body, now)
         if idempotency_key is not None:
-            idempotency.store(conn, location_id, idempotency_key, result)
-        return result
+            idempotency.store(conn, location_id, idempotency_key, 201, reservation_id)
+        if deposit is None:
+            return BookingResult(201, idempotency.answer(conn, caller, reservation_id, with_secrets=True))
+    return _take_deposit(db, caller, deposit, idempotency_key, now, payments)
+
+
+@dataclass(frozen=True)
+class DepositDue:
+    """A booking whose draft holds its table while the PaymentIntent is created."""
+
+    reservation_id: UUID
+    location_id: UUID
+    amount_cents: int
+    currency: str
+
+
+def _take_deposit(db: Database, caller: RequestContext, deposit: DepositDue, idempotency_key: str | None,
+                  now: dt.datetime, payments: StripePayments | None) -> BookingResult:
+    """The PaymentIntent, created after the booking transaction committed: a slow payment provider
+    holds no lock that other bookings of the day wait for.  The draft already holds the table;
+    with the intent attached it becomes pending_payment.  When the intent cannot be created the
+    draft is dropped (no message: it was never promised) and the Idempotency-Key freed for a retry;
+    a Lambda that dies in between leaves a draft that the abandoned-drafts sweep clears."""
+    reservation_id = deposit.reservation_id
+    try:
+        from couvert.payments import get_payments
+
+        intent = (payments or get_payments()).create_deposit(
+            reservation_id, deposit.location_id, deposit.amount_cents, deposit.currency)
+    except Exception:
+        with db.transaction(caller) as conn:
+            focus_guest(conn, reservation_id)
+            conn.execute(query("transition"), {"id": reservation_id, "to": "cancelled", "now": now,
+                                               "reason": "the payment could not be started", "expected_from": "draft"})
+            if idempotency_key is not None:
+                conn.execute(query("release_idempotency_key"), {"location_id": deposit.location_id,
+                                                                "key": idempotency_key, "now": now})
+        raise
+    with db.transaction(caller) as conn:
+        focus_guest(conn, reservation_id)
+        with conn.pipeline():
+            conn.execute(query("set_payment_intent"), {"id": reservation_id, "payment_intent_id": intent.id})
+            conn.execute(query("transition"), {"id": reservation_id, "to": "pending_payment", "reason": "booked",
+                                               "now": now, "expected_from": "draft"})
+        return BookingResult(201, idempotency.answer(conn, caller, reservation_id, with_secrets=True,
+                                                     client_secret=intent.client_secret))
 
 
 def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
-          now: dt.datetime, payments: StripePayments | None) -> BookingResult:
+          now: dt.datetime) -> tuple[UUID, DepositDue | None]:
     reservation_id = uuid.uuid4()
     with conn.pipeline():  # the guest's focus and the location's settings travel in the same round trip
         focus_guest(conn, reservation_id)
@@ -119,7 +167,8 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     contact = customers.contact_of(body.guest, snapshot.location.country)
     customer_id = customers.find_or_create(conn, location_id, contact)
     hold_expires_at = now + dt.timedelta(minutes=payment_timeout if takes_payment else draft_timeout)
-    # Written as a draft, then moved by the status machine (the RPC) within this transaction.
+    # Written as a draft, then moved by the status machine (the RPC): within this transaction, or
+    # once the deposit's PaymentIntent exists.
     row = {
         "id": reservation_id, "location_id": location_id, "customer_id": customer_id, "ticket_id": ticket.id,
         "shift_id": shift.shift_id, "reservation_date": body.date, "start_time": body.time,
@@ -135,21 +184,14 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     }
     _insert_with_unique_reference(conn, row)
 
-    intent = None
-    if takes_payment:
-        from couvert.payments import get_payments
-
-        intent = (payments or get_payments()).create_deposit(
-            reservation_id, location_id, to_cents(amount), snapshot.location.currency)
     with conn.pipeline():
         _audit_created(conn, caller, location_id, reservation_id, body, slot)
-        if intent is not None:
-            conn.execute(query("set_payment_intent"), {"id": reservation_id, "payment_intent_id": intent.id})
-        # The booking's first move (confirmed, pending_payment or option), made by the booker.
-        conn.execute(query("transition"), {
-            "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft"})
-    return BookingResult(201, idempotency.answer(conn, caller, reservation_id, with_secrets=True,
-                                                 client_secret=intent.client_secret if intent else None))
+        if not takes_payment:  # the booking's first move (confirmed or option), made by the booker
+            conn.execute(query("transition"), {
+                "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft"})
+    if takes_payment:
+        return reservation_id, DepositDue(reservation_id, location_id, to_cents(amount), snapshot.location.currency)
+    return reservation_id, None
 
 
 def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any]) -> None:

@@ -47,10 +47,9 @@ def claim(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, k
                                                        payments=payments), replayed=True)
 
 
-def store(conn: psycopg.Connection, location_id: UUID, key: str, result: BookingResult) -> None:
+def store(conn: psycopg.Connection, location_id: UUID, key: str, status_code: int, reservation_id: UUID) -> None:
     conn.execute(query("store_idempotent_response"), {
-        "location_id": location_id, "key": key, "status_code": result.status_code,
-        "reservation_id": result.body["reservation"]["id"]})
+        "location_id": location_id, "key": key, "status_code": status_code, "reservation_id": reservation_id})
 
 
 def answer(conn: psycopg.Connection, caller: RequestContext, reservation_id: UUID, with_secrets: bool,

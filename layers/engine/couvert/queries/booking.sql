@@ -11,6 +11,11 @@ on conflict (location_id, key) do update
   where k.expires_at <= %(now)s
 returning key
 
+-- name: release_idempotency_key
+-- A booking that failed after its first transaction frees its key for a retry.
+update public.idempotency_keys set expires_at = %(now)s
+where location_id = %(location_id)s and key = %(key)s
+
 -- name: idempotency_record
 select request_hash, status_code, reservation_id, caller_fingerprint
 from public.idempotency_keys
