@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev dev-stop test test-faketime lint bench openapi clean rds-ca
+.PHONY: dev dev-stop test test-faketime test-pgbouncer lint bench openapi clean rds-ca
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,15 @@ dev-stop: $(STAMP)
 	$(BIN)/python -c "from couvert_dev.pgcluster import LocalCluster; LocalCluster('.local/pg', throwaway=False).stop()"
 
 ## Lint, the whole test suite against a throwaway PostgreSQL (or $$DATABASE_URL), then the suite again
-## with the application's clock 400 days ahead (libfaketime) while PostgreSQL keeps the real one
+## with the application's clock 400 days ahead (libfaketime) while PostgreSQL keeps the real one, and
+## once more with the functions reaching PostgreSQL through PgBouncer in transaction mode (as RDS Proxy)
 test: $(STAMP) lint
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-faketime
+	$(MAKE) --no-print-directory test-pgbouncer
+
+test-pgbouncer: $(STAMP)
+	COUVERT_TEST_POOLER=pgbouncer $(BIN)/pytest -q -m "not fuzz"
 
 test-faketime: $(STAMP)
 	tests/with_faketime.sh $(BIN)/pytest -q -m "not fuzz"

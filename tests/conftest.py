@@ -22,6 +22,7 @@ from couvert.settings import reload_settings
 from couvert_dev.config_loader import load_config, parse_config
 from couvert_dev.logins import Logins, create_database, grant_request_roles, logins_for
 from couvert_dev.migrate import migrate
+from couvert_dev.pgbouncer import LocalPgBouncer
 from couvert_dev.pgcluster import LocalCluster
 from tests.support import demo_config
 from tests.support.api import JWT_SECRET, WEBHOOK_SECRET, Restaurant
@@ -74,10 +75,28 @@ def database_url(server_url: str, template_url: str) -> Iterator[str]:
             conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+@pytest.fixture(scope="session")
+def pooler(server_url: str) -> Iterator[LocalPgBouncer | None]:
+    """With COUVERT_TEST_POOLER=pgbouncer the functions reach PostgreSQL through PgBouncer in
+    transaction mode (the stand-in for RDS Proxy); the tests' own looks at the rows go direct."""
+    if os.environ.get("COUVERT_TEST_POOLER") != "pgbouncer":
+        yield None
+        return
+    from couvert_dev.logins import APP, LOCAL_PASSWORD
+    from couvert_dev.pgbouncer import LocalPgBouncer
+
+    bouncer = LocalPgBouncer(server_url, {APP: LOCAL_PASSWORD}).start()
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
 @pytest.fixture
-def logins(server_url: str, database_url: str) -> Logins:
-    """The non-superuser owner and app logins of this test's database."""
-    return logins_for(server_url, dbname_of(database_url))
+def logins(server_url: str, database_url: str, pooler: LocalPgBouncer | None) -> Logins:
+    """The non-superuser owner and app logins of this test's database (the app's through the pooler)."""
+    logins = logins_for(server_url, dbname_of(database_url))
+    return Logins(logins.owner_url, pooler.url(logins.app_url)) if pooler else logins
 
 
 @pytest.fixture

@@ -48,13 +48,13 @@ def find_bindir() -> Path:
     raise PostgresNotFound(_INSTALL_HINT)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _as_postgres_user(cmd: list[str]) -> list[str]:
+def as_postgres_user(cmd: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return cmd
     runuser = shutil.which("runuser")
@@ -83,7 +83,7 @@ class LocalCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def _run(self, cmd: list[str]) -> None:
-        result = subprocess.run(_as_postgres_user(cmd), capture_output=True, text=True)
+        result = subprocess.run(as_postgres_user(cmd), capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
 
@@ -118,7 +118,7 @@ class LocalCluster:
         if not self.is_initialised():
             self._run([str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres",
                        "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"])
-        self.port = self.port or _free_port()
+        self.port = self.port or free_port()
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.socket_dir}",
                    "-c max_connections=200", "-c shared_buffers=256MB"]
         if not self.durable:
