@@ -31,3 +31,12 @@ def test_the_reservations_own_intent_still_confirms(deposit, app_env):
     pay(client, body["payment"]["payment_intent_id"])
     assert deliver(event("payment_intent.succeeded", {"id": body["payment"]["payment_intent_id"]}))[0] == 200
     assert _status(app_env) == ("confirmed", "paid")
+
+
+def test_a_signed_event_for_an_intent_stripe_does_not_know_is_recorded_and_ignored(deposit, app_env):
+    """Stripe would retry a 503 for days; an intent that does not exist never will."""
+    status, answer, _ = deliver(event("payment_intent.succeeded", {"id": "pi_does_not_exist_anywhere"}))
+    assert (status, answer) == (200, {"received": True})
+    assert _status(app_env) == ("pending_payment", "pending")
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select outcome from webhook_events").fetchone()[0] == "ignored: unknown payment intent"

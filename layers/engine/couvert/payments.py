@@ -63,6 +63,17 @@ class StripePayments:
         except self._stripe.StripeError as error:
             raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
 
+    def find_payment_intent(self, payment_intent_id: str):
+        """The intent, or None when Stripe has no such intent (a retry would never find it either)."""
+        try:
+            return self._client.v1.payment_intents.retrieve(payment_intent_id)
+        except self._stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
+        except self._stripe.StripeError as error:
+            raise PaymentUnavailable(f"the payment provider failed: {error.user_message or error}") from None
+
     def refund(self, payment_intent_id: str, amount_cents: int, idempotency_key: str) -> str:
         """Refund part or all of a payment; returns the refund's status."""
         try:

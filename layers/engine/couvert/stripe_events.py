@@ -49,16 +49,20 @@ def handle(db: Database, payments: StripePayments | None, raw_body: bytes, signa
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise BadRequest("not a Stripe event")
     obj = (event.get("data") or {}).get("object") or {}
-    intent = None
+    intent, unknown_intent = None, False
     if event.get("type") in PAYMENT_INTENT_EVENTS and payments is not None and obj.get("id"):
-        intent = payments.retrieve_payment_intent(obj["id"])  # the current truth, not the event's copy
+        intent = payments.find_payment_intent(obj["id"])  # the current truth, not the event's copy
+        unknown_intent = intent is None
     metadata = (intent.metadata.to_dict() if intent is not None else obj.get("metadata")) or {}
     with db.transaction(RequestContext.system()) as conn:  # a lock timeout is 503: Stripe retries
         recorded = conn.execute(query("record_webhook_event"), {
             "event_id": event["id"], "event_type": event["type"], "payload": Jsonb(event)}).fetchone()
         if recorded is None:
             return {"received": True, "duplicate": True}
-        outcome, location_id = _act(conn, event, obj, intent, metadata, now)
+        if unknown_intent:  # answered 200: Stripe would otherwise retry for days what can never succeed
+            outcome, location_id = "ignored: unknown payment intent", None
+        else:
+            outcome, location_id = _act(conn, event, obj, intent, metadata, now)
         conn.execute(query("webhook_event_outcome"), {"id": recorded["id"], "now": now, "outcome": outcome,
                                                       "location_id": location_id})
     return {"received": True}
