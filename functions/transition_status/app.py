@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -31,7 +31,9 @@ from couvert.settings import current_time, get_settings
 SETTINGS = get_settings().require("database", "operator_tokens")
 app = create_app()
 
-Token = Annotated[str | None, Query(max_length=200, description="the guest's manage token")]
+Token = Annotated[str | None, Query(max_length=200, description="the guest's manage token (or the X-Manage-Token header)")]
+TokenHeader = Annotated[str | None, Header(alias="x-manage-token", max_length=200,
+                                           description="the guest's manage token, kept out of URLs and logs")]
 
 
 def _caller():
@@ -42,21 +44,22 @@ def _caller():
 
 
 @app.get("/v1/reservations/<reservation_id>")
-def get_reservation(reservation_id: UUID, token: Token = None) -> Reservation:
-    return lifecycle.get_reservation(get_database(), _caller(), reservation_id, token)
+def get_reservation(reservation_id: UUID, token: Token = None, token_header: TokenHeader = None) -> Reservation:
+    return lifecycle.get_reservation(get_database(), _caller(), reservation_id, token_header or token, current_time())
 
 
 @app.post("/v1/reservations/<reservation_id>/transitions")
-def transition(reservation_id: UUID, body: Annotated[TransitionIn, Body()], token: Token = None) -> TransitionOut:
+def transition(reservation_id: UUID, body: Annotated[TransitionIn, Body()], token: Token = None,
+               token_header: TokenHeader = None) -> TransitionOut:
     result = lifecycle.transition(get_database(), _caller(), reservation_id, body.to, body.reason, current_time(),
-                                  token, body.expected_from, body.table_id)
+                                  token_header or token, body.expected_from, body.table_id)
     metrics.add_metric(name=f"Transition_{body.to}", unit=MetricUnit.Count, value=1)
     return result
 
 
 @app.post("/v1/reservations/<reservation_id>/reconfirm")
-def reconfirm(reservation_id: UUID, token: Token = None) -> ReservationEnvelope:
-    return lifecycle.reconfirm(get_database(), _caller(), reservation_id, token, current_time())
+def reconfirm(reservation_id: UUID, token: Token = None, token_header: TokenHeader = None) -> ReservationEnvelope:
+    return lifecycle.reconfirm(get_database(), _caller(), reservation_id, token_header or token, current_time())
 
 
 @app.patch("/v1/reservations/<reservation_id>")

@@ -28,11 +28,12 @@ from couvert.seating import free_seat, recheck
 
 @contextmanager
 def reservation_transaction(db: Database, caller: RequestContext, reservation_id: UUID,
-                            token: str | None) -> Iterator[tuple[psycopg.Connection, RequestContext]]:
+                            token: str | None, now: dt.datetime) -> Iterator[tuple[psycopg.Connection, RequestContext]]:
     """A transaction in which the caller may see this reservation.
 
-    Operators are checked by row-level security.  A guest must present the manage token; a wrong or
-    missing one is 404, exactly like a reservation that does not exist.
+    Operators are checked by row-level security.  A guest must present the manage token, valid until
+    30 days after the visit; a wrong, expired or missing one is 404, exactly like a reservation that
+    does not exist.
     """
     if caller.is_operator:
         with db.transaction(caller) as conn:
@@ -42,7 +43,7 @@ def reservation_transaction(db: Database, caller: RequestContext, reservation_id
         raise NotFound("reservation not found")
     with db.transaction(RequestContext.guest(None)) as conn:
         row = conn.execute(query("guest_reservation_location"),
-                           {"id": reservation_id, "token_hash": token_hash(token)}).fetchone()
+                           {"id": reservation_id, "token_hash": token_hash(token), "now": now}).fetchone()
         if row is None or row["location_id"] is None:
             raise NotFound("reservation not found")
         conn.execute(query("open_guest_reservation"), {"location_id": row["location_id"], "id": reservation_id})
@@ -57,8 +58,8 @@ def _load(conn: psycopg.Connection, reservation_id: UUID) -> dict[str, Any]:
 
 
 def get_reservation(db: Database, caller: RequestContext, reservation_id: UUID,
-                    token: str | None) -> dict[str, Any]:
-    with reservation_transaction(db, caller, reservation_id, token) as (conn, who):
+                    token: str | None, now: dt.datetime) -> dict[str, Any]:
+    with reservation_transaction(db, caller, reservation_id, token, now) as (conn, who):
         return reservation_json(_load(conn, reservation_id), for_guest=not who.is_operator)
 
 
@@ -67,7 +68,7 @@ def transition(db: Database, caller: RequestContext, reservation_id: UUID, to: s
                table_id: UUID | None = None) -> dict[str, Any]:
     if table_id is not None and not caller.is_operator:
         raise Forbidden("only operators choose a table", field="table_id")
-    with reservation_transaction(db, caller, reservation_id, token) as (conn, who):
+    with reservation_transaction(db, caller, reservation_id, token, now) as (conn, who):
         if who.is_operator:
             _prepare_operator_move(conn, who, reservation_id, to, now, table_id)
         result = conn.execute(query("transition"), {
@@ -120,7 +121,7 @@ def system_transition(conn: psycopg.Connection, reservation_id: UUID, to: str, r
 
 def reconfirm(db: Database, caller: RequestContext, reservation_id: UUID, token: str | None,
               now: dt.datetime) -> dict[str, Any]:
-    with reservation_transaction(db, caller, reservation_id, token) as (conn, who):
+    with reservation_transaction(db, caller, reservation_id, token, now) as (conn, who):
         if conn.execute(query("reconfirm"), {"id": reservation_id, "now": now}).fetchone() is None:
             current = conn.execute(query("reservation_status"), {"id": reservation_id}).fetchone()
             raise InvalidTransition("only a confirmed reservation can be reconfirmed",

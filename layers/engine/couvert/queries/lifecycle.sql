@@ -6,7 +6,7 @@
 select public.transition_reservation_status(%(id)s, %(to)s, %(reason)s, %(now)s, %(expected_from)s) as result
 
 -- name: guest_reservation_location
-select public.guest_reservation_location(%(id)s, %(token_hash)s) as location_id
+select public.guest_reservation_location(%(id)s, %(token_hash)s, %(now)s) as location_id
 
 -- name: open_guest_reservation
 -- The guest context of a manage link: its location, and the one reservation it may see.
