@@ -3,12 +3,14 @@
 import json
 import threading
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from http.server import ThreadingHTTPServer
 from urllib.error import HTTPError
 
 import pytest
 
 from couvert_dev.devserver import make_handler, read_routes
+from tests.support.api import op
 from tests.support.clock import iso
 
 
@@ -57,6 +59,23 @@ def test_odd_requests_get_clear_errors_not_crashes(server):
     status, body = _get(f"{base}/v1/locations/{location}/reservations", method="POST", data=b"\xff\xfe",
                         headers={"Content-Type": "application/json"})
     assert (status, json.loads(body)["error"]["code"]) == (400, "bad_request")
+
+
+def test_parallel_requests_never_run_as_each_others_caller(server, host):
+    """Powertools keeps the current request on a class attribute; the dev server serves one handler
+    at a time, so an anonymous request never passes as the operator running beside it."""
+    base, location = server
+    url = f"{base}/v1/locations/{location}/reservations?date={iso(9)}"
+    token = {"Authorization": op("host-1")["authorization"]}
+    start = threading.Barrier(24)
+
+    def request(n):
+        start.wait()
+        return n % 2, _get(url, headers=token if n % 2 else {})[0]
+
+    with ThreadPoolExecutor(24) as pool:
+        results = list(pool.map(request, range(24)))
+    assert [status for _, status in results] == [200 if is_operator else 401 for is_operator, _ in results]
 
 
 @pytest.mark.slow

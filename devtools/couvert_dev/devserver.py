@@ -24,6 +24,18 @@ WEB_DIR = ROOT / "web"
 
 
 _import_lock = threading.Lock()
+# Powertools' resolver keeps the request it is serving on a class attribute (BaseRouter.current_event),
+# shared by every thread: two handlers running at once could each read the other's request and
+# caller.  Lambda runs one request per environment at a time; so does the dev server, with this lock.
+# Pages and the mail sink are still served by many threads.
+_handler_lock = threading.Lock()
+
+
+def invoke(code_dir: Path, event: dict[str, Any]) -> dict[str, Any]:
+    """Call a function's handler as Lambda would: one request at a time in this process."""
+    handler = load_function(code_dir).lambda_handler
+    with _handler_lock:
+        return handler(event, LocalContext())
 
 
 def load_function(code_dir: Path):
@@ -166,7 +178,7 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
                 params = route.match(self.command, url.path)
                 if params is not None:
                     event = build_event(self.command, route, url.path, url.query, headers, body, params)
-                    result = load_function(route.code_dir).lambda_handler(event, LocalContext())
+                    result = invoke(route.code_dir, event)
                     out = result.get("body") or ""
                     raw = base64.b64decode(out) if result.get("isBase64Encoded") else out.encode()
                     hdrs = dict(result.get("headers") or {})
@@ -186,10 +198,9 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
 def run_schedule_every_minute(stop: threading.Event) -> threading.Thread:
     """What EventBridge does in AWS: invoke the scheduled function every minute, until `stop`."""
     def loop() -> None:
-        handler = load_function(ROOT / "functions" / "scheduled").lambda_handler
         while not stop.wait(60):
             try:
-                handler({"source": "couvert.dev"}, LocalContext())
+                invoke(ROOT / "functions" / "scheduled", {"source": "couvert.dev"})
             except Exception as error:  # noqa: BLE001 - the dev server keeps serving; the log says why
                 sys.stderr.write(f"scheduled run failed: {error}\n")
 
