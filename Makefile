@@ -29,10 +29,10 @@ test: $(STAMP) lint
 	$(MAKE) --no-print-directory test-pgbouncer
 
 test-pgbouncer: $(STAMP)
-	COUVERT_TEST_POOLER=pgbouncer $(BIN)/pytest -q -m "not fuzz"
+	COUVERT_TEST_POOLER=pgbouncer $(BIN)/pytest -q -m "not fuzz and not calibration"
 
 test-faketime: $(STAMP)
-	tests/with_faketime.sh $(BIN)/pytest -q -m "not fuzz"
+	tests/with_faketime.sh $(BIN)/pytest -q -m "not fuzz and not calibration"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

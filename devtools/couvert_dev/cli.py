@@ -131,12 +131,43 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=2, default=str))
 
 
+def cmd_risk_calibration(args: argparse.Namespace) -> None:
+    """The no-show risk calibration check on a synthetic history, in a throwaway database."""
+    import tempfile
+
+    from couvert_dev.logins import create_database, grant_request_roles
+    from couvert_dev.migrate import migrate
+    from couvert_dev.pgcluster import LocalCluster
+    from couvert_dev.risk_calibration import report, run
+
+    cluster = None
+    url = args.database_url or os.environ.get("DATABASE_URL")
+    if not url:
+        cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-risk-pg-")).start()
+        url = cluster.url()
+    try:
+        owner_url = create_database(url, "couvert_risk_calibration").owner_url
+        migrate(owner_url)
+        grant_request_roles(owner_url)
+        result = run(owner_url, args.reservations, args.seed)
+    finally:
+        if cluster:
+            cluster.stop()
+    print(report(result))
+    if result.failures:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="couvert", description=__doc__)
     parser.add_argument("--database-url", help="PostgreSQL URL (default: $DATABASE_URL)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("migrate", help="apply pending SQL migrations").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("risk-calibration", help="check the no-show risk score on a synthetic history")
+    p.add_argument("--reservations", type=int, default=60_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_risk_calibration)
     p = sub.add_parser("load-config", help="load a location YAML file; prints the location id")
     p.add_argument("file")
     p.set_defaults(func=cmd_load_config)

@@ -10,12 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from couvert import changes, lifecycle
-from couvert.api_models import ChangeIn, Status, TransitionIn
+from couvert import changes, lifecycle, risk
+from couvert.api_models import ChangeIn, OverbookingIn, Status, TransitionIn
 from couvert.api_responses import (
     CustomerCardOut,
     OutboxEventEnvelope,
     OutboxListOut,
+    OverbookingSetOut,
     Reservation,
     ReservationEnvelope,
     ReservationListOut,
@@ -75,7 +76,13 @@ def list_reservations(location_id: UUID, date: Annotated[dt.date, Query()],
 
 @app.get("/v1/locations/<location_id>/shift-risk")
 def shift_risk(location_id: UUID, date: Annotated[dt.date, Query()]) -> ShiftRiskListOut:
-    return lifecycle.shift_risk(get_database(), _operator(), location_id, date)
+    return risk.shift_risk(get_database(), _operator(), location_id, date)
+
+
+@app.put("/v1/locations/<location_id>/shifts/<shift_id>/tickets/<ticket_id>/overbooking")
+def set_overbooking(location_id: UUID, shift_id: UUID, ticket_id: UUID,
+                    body: Annotated[OverbookingIn, Body()]) -> OverbookingSetOut:
+    return risk.set_overbooking(get_database(), _operator(), location_id, shift_id, ticket_id, body.overbooking_covers)
 
 
 @app.get("/v1/locations/<location_id>/customers/<customer_id>")

@@ -171,6 +171,14 @@ class TransitionIn(BaseModel):
     table_id: UUID | None = None
 
 
+class OverbookingIn(BaseModel):
+    """PUT .../shifts/{shift_id}/tickets/{ticket_id}/overbooking (owners and managers)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    overbooking_covers: int = Field(ge=0, le=100)
+
+
 class ChangeIn(_SeatChoice):
     """PATCH /v1/reservations/{id} (operators): every field optional; re-checked by the engine."""
 

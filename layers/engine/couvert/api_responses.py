@@ -103,6 +103,33 @@ class ReservationListOut(BaseModel):
     reservations: list[ReservationOut]
 
 
+class RiskFactorOut(BaseModel):
+    factor: str
+    value: Any
+    contribution: float
+
+
+class RiskCallOut(BaseModel):
+    """A high-risk reservation to reconfirm by phone."""
+
+    reservation_id: str
+    reference: str
+    start_at: str
+    party_size: int
+    status: str
+    guest_name: str
+    phone: str | None
+    no_show_risk_score: float
+    reconfirmed: bool
+    top_factors: list[RiskFactorOut]
+
+
+class OverbookingOut(BaseModel):
+    ticket_id: str
+    ticket_name: str
+    overbooking_covers: int
+
+
 class ShiftRiskOut(BaseModel):
     location_id: str
     shift_id: str
@@ -113,6 +140,14 @@ class ShiftRiskOut(BaseModel):
     avg_risk_score: float | None
     high_risk_count: int | None
     suggested_overbook_covers: int | None
+    overbooking: list[OverbookingOut]  # the current setting per ticket, beside the suggestion
+    to_reconfirm: list[RiskCallOut]
+
+
+class OverbookingSetOut(BaseModel):
+    shift_id: str
+    ticket_id: str
+    overbooking_covers: int
 
 
 class ShiftRiskListOut(BaseModel):

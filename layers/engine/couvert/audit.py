@@ -13,11 +13,12 @@ from couvert.db import RequestContext
 from couvert.queries import query
 
 
-def audit(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, reservation_id: UUID,
-          action: str, old: Any, new: Any) -> None:
-    """Record `action` on a reservation by `caller`, with its old and new value (JSON)."""
+def audit(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, entity_id: UUID,
+          action: str, old: Any, new: Any, entity_type: str = "reservation") -> None:
+    """Record `action` on an entity (a reservation unless named) by `caller`, with its old and new
+    value (JSON).  The database records the request's actor, whatever is passed here."""
     conn.execute(query("insert_audit"), {
-        "location_id": location_id, "entity_type": "reservation", "entity_id": reservation_id,
+        "location_id": location_id, "entity_type": entity_type, "entity_id": entity_id,
         "action": action, "old_value": None if old is None else Jsonb(old),
         "new_value": None if new is None else Jsonb(new),
         "performed_by": caller.user_uuid, "performed_by_type": caller.actor_type})

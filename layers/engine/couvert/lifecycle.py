@@ -133,10 +133,12 @@ def reconfirm(db: Database, caller: RequestContext, reservation_id: UUID, token:
 
 # -- operator reads -------------------------------------------------------------------------------
 
-def require_location(conn: psycopg.Connection, location_id: UUID) -> None:
-    """404 unless the caller may see the location (row-level security decides)."""
-    if conn.execute(query("location_visible"), {"location_id": location_id}).fetchone() is None:
+def require_location(conn: psycopg.Connection, location_id: UUID) -> str:
+    """404 unless the caller may see the location (row-level security decides); its time zone."""
+    row = conn.execute(query("location_visible"), {"location_id": location_id}).fetchone()
+    if row is None:
         raise NotFound("location not found")
+    return row["timezone"]
 
 
 def list_reservations(db: Database, caller: RequestContext, location_id: UUID, date: dt.date,
@@ -146,19 +148,6 @@ def list_reservations(db: Database, caller: RequestContext, location_id: UUID, d
         rows = conn.cursor(row_factory=dict_row).execute(
             query("list_reservations"), {"location_id": location_id, "date": date, "status": status}).fetchall()
     return {"reservations": [reservation_json(r, for_guest=False) for r in rows]}
-
-
-def shift_risk(db: Database, caller: RequestContext, location_id: UUID, date: dt.date) -> dict[str, Any]:
-    with db.transaction(caller) as conn:
-        require_location(conn, location_id)
-        rows = conn.cursor(row_factory=dict_row).execute(
-            query("shift_risk"), {"location_id": location_id, "date": date}).fetchall()
-    return {"shifts": [{**r, "location_id": str(r["location_id"]), "shift_id": str(r["shift_id"]),
-                        "reservation_date": r["reservation_date"].isoformat(),
-                        "avg_risk_score": float(r["avg_risk_score"]) if r["avg_risk_score"] is not None else None,
-                        "suggested_overbook_covers": (int(r["suggested_overbook_covers"])
-                                                      if r["suggested_overbook_covers"] is not None else None)}
-                       for r in rows]}
 
 
 def get_customer(db: Database, caller: RequestContext, location_id: UUID, customer_id: UUID) -> dict[str, Any]:

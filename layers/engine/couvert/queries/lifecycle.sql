@@ -32,13 +32,6 @@ where r.location_id = %(location_id)s
   and (%(status)s::text is null or r.status = %(status)s)
 order by r.start_at, r.reference
 
--- name: shift_risk
-select s.location_id, s.shift_id, s.reservation_date, s.shift_name, s.reservation_count, s.total_covers,
-       s.avg_risk_score, s.high_risk_count, s.suggested_overbook_covers
-from public.shift_risk_summary s
-where s.location_id = %(location_id)s and s.reservation_date = %(date)s
-order by s.shift_name
-
 -- name: customer_by_id
 select id, location_id, first_name, last_name, email, phone_number, total_visits, no_show_count, cancel_count,
        avg_spend_per_visit, first_visit_at, last_visit_at, whatsapp_opt_in, tags, preferences, notes, locale,
@@ -54,7 +47,7 @@ order by start_at desc
 limit 100
 
 -- name: location_visible
-select id from public.locations where id = %(location_id)s
+select id, timezone from public.locations where id = %(location_id)s
 
 -- An expired option re-booked through the engine: clearing the expiry lets the status machine
 -- confirm it (the old expiry is in the audit row).
