@@ -18,7 +18,7 @@ def test_every_http_route_of_the_template_is_served():
     routes = {(r.method, r.path) for r in read_routes()}
     assert ("GET", "/v1/locations/{location_id}/availability") in routes
     assert ("POST", "/v1/webhooks/stripe") in routes
-    assert len(routes) == 17
+    assert len(routes) == 19
     calendar = next(r for r in read_routes() if r.path.endswith("/calendar"))
     assert calendar.match("GET", "/v1/locations/abc/availability/calendar") == {"location_id": "abc"}
     assert calendar.match("POST", "/v1/locations/abc/availability/calendar") is None
@@ -89,8 +89,10 @@ def test_fuzzing_the_openapi_document_finds_no_server_errors(server, tmp_path):
 
     base, _ = server
     st = shutil.which("st") or str(Path(sys.executable).with_name("st"))
+    # One worker: under two, hypothesis describes strategies with ast.parse from two threads, which
+    # CPython 3.11 does not survive ("AST constructor recursion depth mismatch").
     result = subprocess.run([st, "run", f"{base}/openapi.json", "--checks", "not_a_server_error",
-                             "--max-examples", "15", "--workers", "2", "--seed", "7"],
+                             "--max-examples", "15", "--workers", "1", "--seed", "7"],
                             capture_output=True, text=True, timeout=600,
                             cwd=tmp_path)  # its cache (.schemathesis/) stays out of the repository
     assert result.returncode == 0, result.stdout[-6000:]

@@ -10,22 +10,21 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from couvert import changes, lifecycle, risk
+from couvert import changes, guest_data, lifecycle, risk
 from couvert.api_models import ChangeIn, OverbookingIn, Status, TransitionIn
-from couvert.api_responses import (
-    CustomerCardOut,
-    OutboxEventEnvelope,
-    OutboxListOut,
-    OverbookingSetOut,
-    Reservation,
-    ReservationEnvelope,
-    ReservationListOut,
-    ShiftRiskListOut,
-    TransitionOut,
-)
+from couvert.api_responses import Reservation, ReservationEnvelope, ReservationListOut, TransitionOut
 from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
 from couvert.http import create_app, logger, metrics, tracer
+from couvert.operator_responses import (
+    CustomerCardOut,
+    CustomerErasedOut,
+    CustomerExportOut,
+    OutboxEventEnvelope,
+    OutboxListOut,
+    OverbookingSetOut,
+    ShiftRiskListOut,
+)
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.
@@ -83,6 +82,16 @@ def shift_risk(location_id: UUID, date: Annotated[dt.date, Query()]) -> ShiftRis
 def set_overbooking(location_id: UUID, shift_id: UUID, ticket_id: UUID,
                     body: Annotated[OverbookingIn, Body()]) -> OverbookingSetOut:
     return risk.set_overbooking(get_database(), _operator(), location_id, shift_id, ticket_id, body.overbooking_covers)
+
+
+@app.get("/v1/locations/<location_id>/customers/<customer_id>/export")
+def export_customer(location_id: UUID, customer_id: UUID) -> CustomerExportOut:
+    return guest_data.export(get_database(), _operator(), location_id, customer_id, current_time())
+
+
+@app.post("/v1/locations/<location_id>/customers/<customer_id>/erase")
+def erase_customer(location_id: UUID, customer_id: UUID) -> CustomerErasedOut:
+    return guest_data.erase(get_database(), _operator(), location_id, customer_id, current_time())
 
 
 @app.get("/v1/locations/<location_id>/customers/<customer_id>")

@@ -1,6 +1,7 @@
-"""Response bodies of the reservation, operator, waitlist, outbox and webhook routes (api.md), as named
-pydantic models: the handlers declare them, Powertools validates every answer against them, and the
-OpenAPI document describes each body.  (Availability's bodies are in api_models.py.)"""
+"""Response bodies of the reservation, waitlist and webhook routes, as named pydantic models: the
+handlers declare them, Powertools validates every answer against them, and the OpenAPI document
+describes each body.  (Availability's bodies are in api_models.py; the operator's evening, guests'
+records and data, and the outbox in operator_responses.py.)"""
 
 from __future__ import annotations
 
@@ -103,90 +104,6 @@ class ReservationListOut(BaseModel):
     reservations: list[ReservationOut]
 
 
-class RiskFactorOut(BaseModel):
-    factor: str
-    value: Any
-    contribution: float
-
-
-class RiskCallOut(BaseModel):
-    """A high-risk reservation to reconfirm by phone."""
-
-    reservation_id: str
-    reference: str
-    start_at: str
-    party_size: int
-    status: str
-    guest_name: str
-    phone: str | None
-    no_show_risk_score: float
-    reconfirmed: bool
-    top_factors: list[RiskFactorOut]
-
-
-class OverbookingOut(BaseModel):
-    ticket_id: str
-    ticket_name: str
-    overbooking_covers: int
-
-
-class ShiftRiskOut(BaseModel):
-    location_id: str
-    shift_id: str
-    reservation_date: str
-    shift_name: str
-    reservation_count: int
-    total_covers: int | None
-    avg_risk_score: float | None
-    high_risk_count: int | None
-    suggested_overbook_covers: int | None
-    overbooking: list[OverbookingOut]  # the current setting per ticket, beside the suggestion
-    to_reconfirm: list[RiskCallOut]
-
-
-class OverbookingSetOut(BaseModel):
-    shift_id: str
-    ticket_id: str
-    overbooking_covers: int
-
-
-class ShiftRiskListOut(BaseModel):
-    shifts: list[ShiftRiskOut]
-
-
-class VisitOut(BaseModel):
-    id: str
-    reference: str
-    date: str
-    start_time: str
-    party_size: int
-    status: str
-    channel: str
-    ticket_id: str
-
-
-class CustomerCardOut(BaseModel):
-    id: str
-    location_id: str
-    first_name: str
-    last_name: str
-    email: str
-    phone_number: str | None
-    total_visits: int
-    no_show_count: int
-    cancel_count: int
-    avg_spend_per_visit: str | None
-    first_visit_at: str | None
-    last_visit_at: str | None
-    whatsapp_opt_in: bool
-    tags: list[str]
-    preferences: dict[str, Any]
-    notes: str | None
-    locale: str | None
-    created_at: str
-    history: list[VisitOut]
-
-
 class WaitlistEntryOut(BaseModel):
     id: str
     location_id: str
@@ -207,26 +124,6 @@ class WaitlistEntryEnvelope(BaseModel):
 
 class WaitlistListOut(BaseModel):
     entries: list[WaitlistEntryOut]
-
-
-class OutboxEventOut(BaseModel):
-    id: str
-    reservation_id: str | None
-    kind: str
-    status: str
-    attempts: int
-    last_error: str | None
-    next_attempt_at: str
-    created_at: str
-    processed_at: str | None
-
-
-class OutboxListOut(BaseModel):
-    events: list[OutboxEventOut]
-
-
-class OutboxEventEnvelope(BaseModel):
-    event: OutboxEventOut
 
 
 class WebhookAck(_OmitNone):

@@ -2,9 +2,10 @@
 names (never on message text).  Database.transaction applies it to every request transaction.
 
 SQLSTATEs of our own (raised by the status machine, sql/migrations):
-  CV404  reservation not found (or hidden by row-level security)
+  CV404  not found (or hidden by row-level security); DETAIL names what, when not a reservation
   CV409  transition not allowed; DETAIL is the current status
   CV410  an option past its expiry cannot be confirmed
+  CV422  not possible in the current state; DETAIL names the field to blame
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ def translate(error: psycopg.Error) -> CouvertError | None:
     """The domain error a database error means, or None when it is a bug to let through (500)."""
     diag = error.diag
     if error.sqlstate == "CV404":
-        return NotFound("reservation not found")
+        return NotFound(f"{diag.message_detail or 'reservation'} not found")
+    if error.sqlstate == "CV422":
+        return ValidationFailed(diag.message_primary or "not possible now",
+                                fields={diag.message_detail or "body": diag.message_primary or "not possible now"})
     if error.sqlstate == "CV409":
         return InvalidTransition(diag.message_primary or "transition not allowed", current_status=diag.message_detail)
     if error.sqlstate == "CV410":
