@@ -9,7 +9,7 @@ import pytest
 from tests.support import call
 from tests.support.api import add_member, book, booking_body, op, res
 
-PERSONAL = ["Lovelace", "ada@example.com", "+31612345678", "window please", "likes the corner", "nuts"]
+PERSONAL = ["Lovelace", "ada@example.com", "+31612345678", "window please", "likes the corner", "nuts", "shellfish"]
 
 
 @pytest.fixture
@@ -24,6 +24,8 @@ def visited(app_env, demo_location, host):
     assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "seated"})[0] == 200
     assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "completed"})[0] == 200
     customer = res("GET", rid, headers=op("host-1"))[1]["customer"]["id"]
+    assert call("transition_status", "POST", f"/v1/locations/{demo_location}/customers/{customer}/notes",
+                headers=op("host-1"), body={"note": "shellfish allergy", "is_alert": True})[0] == 200
     with psycopg.connect(app_env) as conn:  # what else the world wrote about her
         conn.execute("update customers set operator_tags = '[\"allergy: nuts\"]', notes = 'likes the corner'")
         conn.execute("""insert into webhook_events (provider_event_id, event_type, payload)

@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from couvert import changes, guest_data, lifecycle, risk
-from couvert.api_models import ChangeIn, OverbookingIn, Status, TransitionIn
+from couvert import changes, guest_data, guests, lifecycle, risk
+from couvert.api_models import ChangeIn, CustomerChangeIn, CustomerNoteIn, OverbookingIn, Status, TransitionIn
 from couvert.api_responses import Reservation, ReservationEnvelope, ReservationListOut, TransitionOut
 from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
@@ -20,6 +20,7 @@ from couvert.operator_responses import (
     CustomerCardOut,
     CustomerErasedOut,
     CustomerExportOut,
+    NoteEnvelope,
     OutboxEventEnvelope,
     OutboxListOut,
     OverbookingSetOut,
@@ -96,7 +97,18 @@ def erase_customer(location_id: UUID, customer_id: UUID) -> CustomerErasedOut:
 
 @app.get("/v1/locations/<location_id>/customers/<customer_id>")
 def get_customer(location_id: UUID, customer_id: UUID) -> CustomerCardOut:
-    return lifecycle.get_customer(get_database(), _operator(), location_id, customer_id)
+    return guests.get_customer(get_database(), _operator(), location_id, customer_id)
+
+
+@app.patch("/v1/locations/<location_id>/customers/<customer_id>")
+def change_customer(location_id: UUID, customer_id: UUID, body: Annotated[CustomerChangeIn, Body()]) -> CustomerCardOut:
+    return guests.update_customer(get_database(), _operator(), location_id, customer_id, body.changes())
+
+
+@app.post("/v1/locations/<location_id>/customers/<customer_id>/notes")
+def add_customer_note(location_id: UUID, customer_id: UUID, body: Annotated[CustomerNoteIn, Body()]) -> NoteEnvelope:
+    return guests.add_note(get_database(), _operator(), location_id, customer_id, body.note, body.note_type,
+                           body.is_alert)
 
 
 OutboxStatus = Literal["pending", "done", "failed"]

@@ -4,7 +4,7 @@ describes them; and the mapping from engine results to them."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
@@ -169,6 +169,36 @@ class TransitionIn(BaseModel):
     expected_from: Status | None = Field(None, alias="from")
     # Operators seating a guest who arrived after being marked a no-show: the table to seat them at.
     table_id: UUID | None = None
+
+
+class CustomerChangeIn(BaseModel):
+    """PATCH /v1/locations/{id}/customers/{customer_id} (operators): only the fields given change;
+    `phone` or `notes` set to null clear them."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    first_name: str | None = Field(None, min_length=1, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+    phone: str | None = Field(None, max_length=40)
+    notes: str | None = Field(None, max_length=4000)
+    preferences: dict[str, Any] | None = None
+    operator_tags: list[Annotated[str, Field(min_length=1, max_length=60)]] | None = Field(None, max_length=30)
+    sms_opt_out: bool | None = None
+    locale: Literal["en", "nl"] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        given = {k: getattr(self, k) for k in self.model_fields_set}
+        if "phone" in given:
+            given["phone_number"] = given.pop("phone")
+        return given
+
+
+class CustomerNoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(min_length=1, max_length=2000)
+    note_type: Literal["preference", "allergy", "incident", "vip", "general"] = "general"
+    is_alert: bool = False  # shown with every booking of this guest
 
 
 class OverbookingIn(BaseModel):

@@ -60,6 +60,11 @@ class GuestReservationOut(BaseModel):
     updated_at: str | None
 
 
+class AlertOut(BaseModel):
+    note: str
+    note_type: str
+
+
 class ReservationOut(GuestReservationOut):
     """A reservation as an operator sees it: `customer` is the record the booking matched, `contact`
     what the booking itself gave."""
@@ -67,6 +72,7 @@ class ReservationOut(GuestReservationOut):
     internal_notes: str | None
     risk_factors: dict[str, Any] | None
     contact: CustomerOut
+    alerts: list[AlertOut]  # what the host must know about this guest (allergies, incidents, VIP)
 
 
 Reservation = ReservationOut | GuestReservationOut

@@ -41,6 +41,7 @@ def export(db: Database, caller: RequestContext, location_id: UUID, customer_id:
             "exported_at": now.isoformat(), "location_id": str(location_id), "customer": customer,
             "reservations": cur.execute(query("export_reservations"), params).fetchall(),
             "waitlist_entries": cur.execute(query("export_waitlist"), params).fetchall(),
+            "notes": cur.execute(query("export_notes"), params).fetchall(),
             "messages": cur.execute(query("export_messages"), params).fetchall(),
             "audit_trail": cur.execute(query("export_audit"), params).fetchall(),
         }

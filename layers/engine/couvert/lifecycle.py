@@ -150,25 +150,6 @@ def list_reservations(db: Database, caller: RequestContext, location_id: UUID, d
     return {"reservations": [reservation_json(r, for_guest=False) for r in rows]}
 
 
-def get_customer(db: Database, caller: RequestContext, location_id: UUID, customer_id: UUID) -> dict[str, Any]:
-    with db.transaction(caller) as conn:
-        cur = conn.cursor(row_factory=dict_row)
-        customer = cur.execute(query("customer_by_id"), {"location_id": location_id,
-                                                         "customer_id": customer_id}).fetchone()
-        if customer is None:
-            raise NotFound("customer not found")
-        history = cur.execute(query("customer_history"), {"location_id": location_id,
-                                                          "customer_id": customer_id}).fetchall()
-    out = {k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, dt.datetime | dt.date) else v)
-           for k, v in customer.items()}
-    out["avg_spend_per_visit"] = money(customer["avg_spend_per_visit"])
-    out["history"] = [{"id": str(h["id"]), "reference": h["reference"], "date": h["reservation_date"].isoformat(),
-                       "start_time": h["start_time"].strftime("%H:%M"), "party_size": h["party_size"],
-                       "status": h["status"], "channel": h["channel"], "ticket_id": str(h["ticket_id"])}
-                      for h in history]
-    return out
-
-
 def _event_json(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, dt.datetime) else v)
             for k, v in row.items()}

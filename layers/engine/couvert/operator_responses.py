@@ -16,6 +16,7 @@ class CustomerExportOut(BaseModel):
     customer: dict[str, Any]
     reservations: list[dict[str, Any]]
     waitlist_entries: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     audit_trail: list[dict[str, Any]]
 
@@ -88,6 +89,15 @@ class VisitOut(BaseModel):
     ticket_id: str
 
 
+class NoteOut(BaseModel):
+    id: str
+    note: str
+    note_type: str
+    is_alert: bool
+    created_by: str | None
+    created_at: str
+
+
 class CustomerCardOut(BaseModel):
     id: str
     location_id: str
@@ -102,12 +112,21 @@ class CustomerCardOut(BaseModel):
     first_visit_at: str | None
     last_visit_at: str | None
     whatsapp_opt_in: bool
-    tags: list[str]
+    sms_opt_out: bool
+    tags: list[str]  # the operator's tags, then the automatic ones that apply
+    operator_tags: list[str]
     preferences: dict[str, Any]
     notes: str | None
     locale: str | None
+    erased_at: str | None
     created_at: str
     history: list[VisitOut]
+    notes_log: list[NoteOut]
+    alerts: list[NoteOut]  # the notes shown with every booking of this guest
+
+
+class NoteEnvelope(BaseModel):
+    note: NoteOut
 
 
 class OutboxEventOut(BaseModel):

@@ -35,6 +35,7 @@ def reservation_json(row: dict[str, Any], for_guest: bool) -> dict[str, Any]:
             body.pop(field)
     else:
         body["contact"] = _contact(row)
+        body["alerts"] = row.get("alerts") or []  # the guest's alert notes, shown with every booking
     return body
 
 

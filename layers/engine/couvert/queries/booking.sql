@@ -80,7 +80,11 @@ values (%(location_id)s, %(reservation_id)s, %(kind)s, '{}'::jsonb, %(now)s)
 
 -- name: reservation_by_id
 select r.*, l.timezone, l.currency,
-       c.first_name, c.last_name, c.email, c.phone_number
+       c.first_name, c.last_name, c.email, c.phone_number,
+       (select coalesce(jsonb_agg(jsonb_build_object('note', n.note, 'note_type', n.note_type) order by n.created_at),
+                        '[]'::jsonb)
+        from public.customer_notes n  -- hidden from guests by row-level security: always [] for them
+        where n.location_id = r.location_id and n.customer_id = r.customer_id and n.is_alert) as alerts
 from public.reservations r
 join public.locations l on l.id = r.location_id
 left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id

@@ -25,6 +25,12 @@ from public.waitlist_entries
 where location_id = %(location_id)s and customer_id = %(customer_id)s
 order by created_at
 
+-- name: export_notes
+select note, note_type, is_alert, created_at
+from public.customer_notes
+where location_id = %(location_id)s and customer_id = %(customer_id)s
+order by created_at
+
 -- name: export_audit
 select a.entity_type, a.entity_id, a.action, a.old_value, a.new_value, a.performed_by_type, a.created_at
 from public.audit_log a

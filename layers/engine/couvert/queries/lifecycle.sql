@@ -23,7 +23,11 @@ returning id
 select status, location_id from public.reservations where id = %(id)s
 
 -- name: list_reservations
-select r.*, l.timezone, l.currency, c.first_name, c.last_name, c.email, c.phone_number
+select r.*, l.timezone, l.currency, c.first_name, c.last_name, c.email, c.phone_number,
+       (select coalesce(jsonb_agg(jsonb_build_object('note', n.note, 'note_type', n.note_type) order by n.created_at),
+                        '[]'::jsonb)
+        from public.customer_notes n  -- hidden from guests by row-level security: always [] for them
+        where n.location_id = r.location_id and n.customer_id = r.customer_id and n.is_alert) as alerts
 from public.reservations r
 join public.locations l on l.id = r.location_id
 left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id
@@ -31,20 +35,6 @@ where r.location_id = %(location_id)s
   and r.reservation_date = %(date)s
   and (%(status)s::text is null or r.status = %(status)s)
 order by r.start_at, r.reference
-
--- name: customer_by_id
-select id, location_id, first_name, last_name, email, phone_number, total_visits, no_show_count, cancel_count,
-       avg_spend_per_visit, first_visit_at, last_visit_at, whatsapp_opt_in, tags, preferences, notes, locale,
-       created_at
-from public.customers
-where location_id = %(location_id)s and id = %(customer_id)s
-
--- name: customer_history
-select id, reference, reservation_date, start_time, party_size, status, channel, ticket_id
-from public.reservations
-where location_id = %(location_id)s and customer_id = %(customer_id)s
-order by start_at desc
-limit 100
 
 -- name: location_visible
 select id, timezone from public.locations where id = %(location_id)s

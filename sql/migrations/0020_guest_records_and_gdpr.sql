@@ -1,3 +1,39 @@
+-- The guest record (docs/decisions.md, "Guest records"): notes operators keep about a guest, some of
+-- them alerts shown with every booking of that guest.
+create table public.customer_notes (
+  id uuid primary key default gen_random_uuid(),
+  location_id uuid not null references public.locations (id) on delete cascade,
+  customer_id uuid not null,
+  note text not null,
+  note_type text not null default 'general',
+  is_alert boolean not null default false,
+  created_by text,
+  created_at timestamptz not null default now(),
+  constraint customer_notes_customer_fkey foreign key (location_id, customer_id)
+    references public.customers (location_id, id) on delete cascade,
+  constraint customer_notes_type_valid check (note_type in ('preference', 'allergy', 'incident', 'vip', 'general')),
+  constraint customer_notes_note_length check (char_length(note) between 1 and 2000)
+);
+comment on table public.customer_notes is 'What operators note about a guest; alerts are shown with each of their bookings.';
+create index customer_notes_customer_idx on public.customer_notes (location_id, customer_id, created_at);
+alter table public.customer_notes enable row level security;
+alter table public.customer_notes force row level security;
+grant select, insert, update, delete on public.customer_notes to couvert_api, couvert_worker;
+create policy "members of a location read its guest notes" on public.customer_notes for select to couvert_api
+  using (location_id = any ((select public.operator_location_ids())::uuid[]));
+create policy "members of a location add guest notes" on public.customer_notes for insert to couvert_api
+  with check (location_id = any ((select public.operator_location_ids())::uuid[]));
+create policy "members of a location change guest notes" on public.customer_notes for update to couvert_api
+  using (location_id = any ((select public.operator_location_ids())::uuid[]))
+  with check (location_id = any ((select public.operator_location_ids())::uuid[]));
+create policy "members of a location remove guest notes" on public.customer_notes for delete to couvert_api
+  using (location_id = any ((select public.operator_location_ids())::uuid[]));
+create policy "the worker can select every customer_notes row" on public.customer_notes
+  for select to couvert_worker using (true);
+grant select, delete on public.customer_notes to couvert_definer;
+create policy "the definer reads guest notes" on public.customer_notes for select to couvert_definer using (true);
+create policy "the definer erases guest notes" on public.customer_notes for delete to couvert_definer using (true);
+
 -- GDPR per location (docs/decisions.md, "Guests' data"): erase one customer's personal data
 -- everywhere it was written, keep what the restaurant's statistics need (reservations, counts, money).
 
@@ -58,11 +94,15 @@ begin
       whatsapp_opt_in = false, erased_at = p_now
   where location_id = p_location_id and id = p_customer_id;
 
+  delete from public.customer_notes n where n.location_id = p_location_id and n.customer_id = p_customer_id;
+  get diagnostics touched = row_count;
+  counts := jsonb_build_object('notes', touched);
+
   update public.reservations
   set contact_first_name = null, contact_last_name = null, contact_email = null, contact_phone = null,
       contact_locale = null, guest_notes = null, internal_notes = null
   where location_id = p_location_id and id = any (reservation_ids);
-  counts := jsonb_build_object('reservations', cardinality(reservation_ids));
+  counts := counts || jsonb_build_object('reservations', cardinality(reservation_ids));
 
   update public.audit_log a
   set old_value = public.redact_personal(a.old_value), new_value = public.redact_personal(a.new_value)
