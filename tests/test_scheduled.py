@@ -29,7 +29,7 @@ def test_a_scheduled_run_cancels_lapsed_holds_and_refunds(deposit, app_env, set_
     second = handler(SCHEDULE_EVENT, FakeContext())["counts"]  # delivered twice: nothing more happens
     idle = {job: 0 for job in ("no_shows", "option_expiry", "payment_hold_expiry", "abandoned_drafts",
                                 "reconfirm_requests", "reconfirm_cancellations", "reminders", "waitlist_expiry",
-                                "expired_keys")}
+                                "expired_keys")} | {"waitlist_offers": {"expired_offers": 0, "offers": 0}}
     assert first == {**idle, "payment_hold_expiry": 1, "outbox": {"done": 1, "retried": 0, "failed": 0}}
     assert second == {**idle, "outbox": {"done": 0, "retried": 0, "failed": 0}}
     with psycopg.connect(app_env) as conn:

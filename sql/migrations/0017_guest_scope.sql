@@ -103,9 +103,10 @@ language plpgsql security definer set search_path = '' as $$
 declare
   found_id uuid;
 begin
-  -- Not request_actor(): inside this function current_user is its owner.  Bookings and waitlist
-  -- joins are requests of the API role, for a location the request may read.
-  if not p_location_id = any (public.readable_location_ids()) then
+  -- Not request_actor(): inside this function current_user is its owner (current_setting('role') is
+  -- the request role).  Bookings and waitlist joins are requests of the API role, for a location the
+  -- request may read; waitlist offers are the worker's.
+  if not (p_location_id = any (public.readable_location_ids()) or current_setting('role') = 'couvert_worker') then
     raise exception 'not a request of location %', p_location_id using errcode = '42501';
   end if;
   insert into public.customers (location_id, first_name, last_name, email, phone_number, locale)
@@ -197,6 +198,11 @@ begin
   -- clears the expiry (docs/decisions.md).
   if r.status = 'option' and p_new_status = 'confirmed' and r.option_expires_at <= p_now then
     raise exception 'the option expired at %', r.option_expires_at using errcode = 'CV410', detail = r.status;
+  end if;
+  -- A draft whose hold lapsed (a waitlist offer not taken in time) held nothing since: it is not
+  -- confirmed now, when the engine no longer counts it.
+  if r.status = 'draft' and p_new_status in ('confirmed', 'pending_payment', 'option') and r.hold_expires_at <= p_now then
+    raise exception 'the hold lapsed at %', r.hold_expires_at using errcode = 'CV410', detail = 'hold_expired';
   end if;
   -- A reservation that owes a deposit is confirmed by its payment, never straight from the draft.
   if r.status = 'draft' and p_new_status = 'confirmed' and r.payment_status = 'pending' then

@@ -81,7 +81,7 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
             replay = idempotency.claim(conn, caller, location_id, idempotency_key, digest, now, payments)
             if replay is not None:
                 return replay
-        reservation_id, deposit = _book(conn, caller, location_id, body, now)
+        reservation_id, deposit = book_under_lock(conn, caller, location_id, body, now)
         if idempotency_key is not None:
             idempotency.store(conn, location_id, idempotency_key, 201, reservation_id)
         if deposit is None:
@@ -131,8 +131,10 @@ def _take_deposit(db: Database, caller: RequestContext, deposit: DepositDue, ide
                                                      client_secret=intent.client_secret))
 
 
-def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
-          now: dt.datetime) -> tuple[UUID, DepositDue | None]:
+def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
+          now: dt.datetime, hold_minutes: int | None = None) -> tuple[UUID, DepositDue | None]:
+    """Book under the day's lock.  With `hold_minutes` the reservation stays a draft that holds its
+    table that long for the guest to confirm (a waitlist offer); otherwise it takes its first move."""
     reservation_id = uuid.uuid4()
     with conn.pipeline():  # the guest's focus and the location's settings travel in the same round trip
         focus_guest(conn, reservation_id)
@@ -166,7 +168,7 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
     manage_token = manage_tokens.manage_token(reservation_id)
     contact = customers.contact_of(body.guest, snapshot.location.country)
     customer_id = customers.find_or_create(conn, location_id, contact)
-    hold_expires_at = now + dt.timedelta(minutes=payment_timeout if takes_payment else draft_timeout)
+    hold_expires_at = now + dt.timedelta(minutes=hold_minutes or (payment_timeout if takes_payment else draft_timeout))
     # Written as a draft, then moved by the status machine (the RPC): within this transaction, or
     # once the deposit's PaymentIntent exists.
     row = {
@@ -186,10 +188,10 @@ def _book(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, b
 
     with conn.pipeline():
         _audit_created(conn, caller, location_id, reservation_id, body, slot)
-        if not takes_payment:  # the booking's first move (confirmed or option), made by the booker
+        if not takes_payment and hold_minutes is None:  # the first move (confirmed or option), by the booker
             conn.execute(query("transition"), {
                 "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft"})
-    if takes_payment:
+    if takes_payment and hold_minutes is None:
         return reservation_id, DepositDue(reservation_id, location_id, to_cents(amount), snapshot.location.currency)
     return reservation_id, None
 

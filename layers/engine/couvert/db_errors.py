@@ -44,7 +44,9 @@ def translate(error: psycopg.Error) -> CouvertError | None:
     if error.sqlstate == "CV409":
         return InvalidTransition(diag.message_primary or "transition not allowed", current_status=diag.message_detail)
     if error.sqlstate == "CV410":
-        return SlotUnavailable(diag.message_primary or "the option expired", reason_code="option_expired")
+        # DETAIL: what lapsed ('option', or 'hold_expired' for a draft's hold, e.g. a waitlist offer).
+        reason = "hold_expired" if diag.message_detail == "hold_expired" else "option_expired"
+        return SlotUnavailable(diag.message_primary or "the option expired", reason_code=reason)
     if isinstance(error, pg.ExclusionViolation):
         # The last line of defence against double booking held (a lock bypassed, a correction racing).
         return SlotUnavailable("the table is taken for that stay", reason_code="tables_full",

@@ -24,7 +24,7 @@ from couvert.queries import query
 LOCALES = ("en", "nl")
 FALLBACK_LOCALE = "en"
 # Messages that go by SMS too when the guest has a phone and has not opted out.
-SMS_KINDS = frozenset({"message.reminder", "message.reconfirm_request"})
+SMS_KINDS = frozenset({"message.reminder", "message.reconfirm_request", "message.waitlist_offer"})
 # Messages that carry the booking as a calendar entry (a cancellation carries METHOD:CANCEL).
 CALENDAR_KINDS = frozenset({"message.confirmation", "message.modification", "message.cancellation"})
 
@@ -100,6 +100,8 @@ def render(event: dict[str, Any], row: dict[str, Any], public_base_url: str) -> 
         "deposit": _money(int((row["payment_amount"] or Decimal(0)) * 100), row["currency"], locale,
                           format_currency),
         "kept_deposit": row["payment_status"] == "paid" and row["policy_keeps_deposit"],
+        # A waitlist offer holds its table until then.
+        "offer_until": row["hold_expires_at"].astimezone(tz).strftime("%H:%M") if row["hold_expires_at"] else None,
     }
     env = _templates()
 

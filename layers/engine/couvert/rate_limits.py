@@ -28,7 +28,7 @@ def _bucket(kind: str, value: str) -> str:
 def take(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, email: str | None,
          now: dt.datetime) -> None:
     """Count this creation against the caller's address and e-mail; RateLimited when over a limit."""
-    if caller.is_operator:
+    if caller.actor_type != "guest":  # operators, and the system making waitlist offers
         return
     settings = get_settings()
     buckets, limits = [], []

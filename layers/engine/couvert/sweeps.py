@@ -1,7 +1,8 @@
 """The scheduled jobs (functions/scheduled, every minute), in this order:
 
 no-show marking, option expiry, payment-hold expiry, abandoned drafts, reconfirmation requests and
-required-reconfirmation cancellations, reminders, waitlist expiry, forgetting expired Idempotency-Keys,
+required-reconfirmation cancellations, reminders, waitlist expiry, waitlist offers (the engine decides
+what fits, so this job is Python: couvert.waitlist.make_offers), forgetting expired Idempotency-Keys,
 then the outbox dispatcher.
 
 Each job is one SQL call in its own transaction as the worker role, takes `now`, locks only the rows
@@ -23,7 +24,7 @@ from couvert.queries import query
 
 STATUS_JOBS = ("no_shows", "option_expiry", "payment_hold_expiry", "abandoned_drafts")
 JOBS = (*STATUS_JOBS, "reconfirm_requests", "reconfirm_cancellations", "reminders", "waitlist_expiry",
-        "expired_keys", "outbox")
+        "waitlist_offers", "expired_keys", "outbox")
 # Which SQL call runs each job (the status sweeps share one function, as do the guest requests).
 _CALLS = {**{job: "sweep_statuses" for job in (*STATUS_JOBS, "reconfirm_cancellations")},
           "reconfirm_requests": "queue_guest_requests", "reminders": "queue_guest_requests",
@@ -49,7 +50,7 @@ class Run:
 def run(db: Database, now: dt.datetime, *, jobs: tuple[str, ...] = JOBS, location_id: UUID | None = None,
         limit: int = 1000, payments=None, messenger=None, public_base_url: str = "") -> Run:
     """Run the named jobs (default: all, in order) for one location or all; report each."""
-    from couvert import outbox
+    from couvert import outbox, waitlist
 
     unknown = set(jobs) - set(JOBS)
     if unknown:
@@ -61,6 +62,8 @@ def run(db: Database, now: dt.datetime, *, jobs: tuple[str, ...] = JOBS, locatio
             rows: int | dict[str, int] = outbox.dispatch(
                 db, now, payments=payments, messenger=messenger, public_base_url=public_base_url,
                 location_id=location_id, limit=limit)
+        elif job == "waitlist_offers":
+            rows = waitlist.make_offers(db, now, location_id=location_id, limit=min(limit, 50))
         else:
             with db.transaction(RequestContext.system()) as conn:
                 rows = conn.execute(query(_CALLS[job]), {"job": job, "now": now, "location_id": location_id,

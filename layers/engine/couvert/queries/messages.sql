@@ -4,7 +4,7 @@
 
 -- name: message_facts
 select r.id, r.reference, r.status, r.reservation_date, r.start_time, r.end_time, r.start_at, r.end_at,
-       r.party_size, r.payment_amount, r.payment_status, r.cancellation_reason,
+       r.party_size, r.payment_amount, r.payment_status, r.cancellation_reason, r.hold_expires_at,
        coalesce((r.policy_snapshot ->> 'noshow_keep_deposit')::boolean, false) as policy_keeps_deposit,
        %(cancelled_from)s::text as cancelled_from,
        -- the booking's own contact details first: the customer on file may be someone else's guess
