@@ -1,4 +1,4 @@
-"""`make bench`: the figures of performance.md.  Prints one table, writes bench/results.json.
+"""`make bench`: the benchmark figures (README, "Benchmarks").  Prints one table, writes bench/results.json.
 
 Runs against its own throwaway PostgreSQL cluster (or DATABASE_URL).  Medians and ratios are
 measured in the same run; the machine is described in the output.

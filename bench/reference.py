@@ -1,4 +1,4 @@
-"""The reference location of performance.md, generated from a fixed seed (identical every run)."""
+"""The reference location of the benchmarks (README, "Benchmarks"), generated from a fixed seed (identical every run)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The seed's operator story on the demo location (demo_location.yaml), loaded through SQL."""
+"""The operator's story of the original design, on the demo location (demo_location.yaml), loaded through SQL."""
 
 import datetime as dt
 from dataclasses import replace

@@ -1,4 +1,4 @@
-"""The pure availability engine (engine.md): every reason_code, squeeze, groups, buffers, holds,
+"""The pure availability engine (docs/engine.md): every reason_code, squeeze, groups, buffers, holds,
 booking windows and DST.  Given a small restaurant, when we ask, then the slots say so."""
 
 import datetime as dt

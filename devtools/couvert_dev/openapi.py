@@ -34,7 +34,7 @@ def build_openapi() -> dict[str, Any]:
             merged["paths"].setdefault(path, {}).update(operations)
         merged["components"]["schemas"].update(doc.get("components", {}).get("schemas", {}))
     assert merged is not None
-    merged["info"]["description"] = "Restaurant reservation core (see api.md)."
+    merged["info"]["description"] = "Restaurant reservation core (see docs/api.md)."
     return merged
 
 

@@ -1,4 +1,4 @@
-"""GET availability for a day, and the availability calendar (api.md).  Guests and operators
+"""GET availability for a day, and the availability calendar (docs/api.md).  Guests and operators
 call the same routes; an operator (Bearer token) may ask for operator channels."""
 
 from __future__ import annotations

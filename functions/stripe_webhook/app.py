@@ -1,4 +1,4 @@
-"""The Stripe webhook (api.md): signed events about deposits, acted on as the worker role.
+"""The Stripe webhook (docs/api.md): signed events about deposits, acted on as the worker role.
 
 Its own function, so it holds only the worker's database secret and Stripe's, never the API's.
 """

@@ -1,4 +1,4 @@
-"""Reservation reads, status transitions, changes and operator reads (api.md)."""
+"""Reservation reads, status transitions, changes and operator reads (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -193,7 +193,7 @@ begin
     raise exception 'cannot go from % to % as %', r.status, p_new_status, actor
       using errcode = 'CV409', detail = r.status;
   end if;
-  -- An option past its expiry holds nothing (engine.md section 6): confirming it now would seat a
+  -- An option past its expiry holds nothing (docs/engine.md §6): confirming it now would seat a
   -- party the engine no longer counts.  An operator re-books it through the engine first, which
   -- clears the expiry (docs/decisions.md).
   if r.status = 'option' and p_new_status = 'confirmed' and r.option_expires_at <= p_now then

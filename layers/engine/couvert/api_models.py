@@ -1,4 +1,4 @@
-"""Response bodies of the HTTP API (api.md), as pydantic models so the OpenAPI document
+"""Response bodies of the HTTP API (docs/api.md), as pydantic models so the OpenAPI document
 describes them; and the mapping from engine results to them."""
 
 from __future__ import annotations

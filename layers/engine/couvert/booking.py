@@ -1,4 +1,4 @@
-"""Atomic reservation creation (api.md "Create", engine.md section 8).
+"""Atomic reservation creation (docs/api.md "Create", docs/engine.md §8).
 
 One transaction: claim the Idempotency-Key, lock the (location, date), free lapsed holds, load the
 snapshot and re-run the engine for the requested slot, choose (or check) the table, find or create

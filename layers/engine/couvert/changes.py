@@ -1,5 +1,5 @@
 """Operators changing a booking: PATCH (time, party size, table, notes, badges) and seating an
-unassigned reservation by the engine's choice (auto_assign_table, seed 7.2).
+unassigned reservation by the engine's choice (auto_assign_table).
 
 Both run under the booking's (location, date) lock and let the same engine decide (seating.py);
 each changed field is audited on its own, and a guest hears of a new time or party size.
@@ -99,7 +99,7 @@ def _plan_change(conn: psycopg.Connection, current: dict[str, Any], change: Rese
 
 def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID,
                       now: dt.datetime) -> tuple[UUID | None, UUID | None]:
-    """Seat an existing reservation that has no table, by the engine's choice rule (seed 7.2).
+    """Seat an existing reservation that has no table, by the engine's choice rule (docs/engine.md §5).
 
     Under the booking lock, with the reservation itself left out of the snapshot; returns the
     (table_id, table_group_id) chosen, (None, None) when nothing fits (the reservation is unchanged).

@@ -1,4 +1,4 @@
-"""Domain errors.  Each carries its api.md error code and HTTP status; the HTTP layer maps them
+"""Domain errors.  Each carries its docs/api.md error code and HTTP status; the HTTP layer maps them
 once (couvert.http), so no route decides a status from a message's text."""
 
 from __future__ import annotations

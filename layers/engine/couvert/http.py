@@ -1,4 +1,4 @@
-"""The HTTP edge shared by every function: the resolver, error mapping (api.md format) and
+"""The HTTP edge shared by every function: the resolver, error mapping (docs/api.md format) and
 observability.  Domain errors are mapped here once; routes never build error responses."""
 
 from __future__ import annotations

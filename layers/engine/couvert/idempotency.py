@@ -1,4 +1,4 @@
-"""Idempotency-Key (api.md "Create"): the same key and body give the first booking again, never a
+"""Idempotency-Key (docs/api.md "Create"): the same key and body give the first booking again, never a
 second one; another body is 409.  Nothing secret is stored for the replay: the answer is rebuilt from
 the reservation, and its secrets (the manage token, derived again; the Stripe client secret, fetched
 again) go only to the caller who made the booking.  A key lives one day."""

@@ -1,4 +1,4 @@
-"""The Reservation object of api.md, built from a reservation_by_id row."""
+"""The Reservation object of docs/api.md, built from a reservation_by_id row."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from couvert.engine.clock import zone
 from couvert.formats import hhmm, money
 
-# Fields a guest never sees (api.md): operator notes and the risk model's reasoning.
+# Fields a guest never sees (docs/api.md): operator notes and the risk model's reasoning.
 OPERATOR_ONLY = ("internal_notes", "risk_factors")
 
 

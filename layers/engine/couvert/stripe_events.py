@@ -1,4 +1,4 @@
-"""The Stripe webhook (lifecycle.md "Stripe").
+"""The Stripe webhook (docs/decisions.md, "Lifecycle and money").
 
 Verify the signature on the raw body; fetch the PaymentIntent again (events arrive late,
 reordered and duplicated); record the event once in webhook_events; act on the reservation's

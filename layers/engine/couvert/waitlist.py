@@ -1,4 +1,4 @@
-"""The waitlist (seed 001): guests wait for a date, a time range and a party size.
+"""The waitlist: guests wait for a date, a time range and a party size.
 
 An entry expires at the end of its desired range.  Offering freed capacity to waiting guests
 (outbox messages) arrives with the sweeps.

@@ -1,4 +1,4 @@
-"""Availability: which arrival times can be booked, and why not the others (engine.md).
+"""Availability: which arrival times can be booked, and why not the others (docs/engine.md).
 
 Cost: for each (shift, stay length) the engine builds one bitmask per candidate table (bit k =
 slot k is free), from the table's sorted occupancy intervals with two bisections per interval;
@@ -130,7 +130,7 @@ class AvailabilityEngine:
     # -- what is offered -------------------------------------------------------------------
 
     def offered(self, request: AvailabilityRequest) -> list[tuple[Ticket, list[tuple[EffectiveShift, ShiftTicket]]]]:
-        """engine.md section 2: the tickets offered that day for this party, with their shifts."""
+        """docs/engine.md §2: the tickets offered that day for this party, with their shifts."""
         shifts = self.snapshot.shifts_by_date.get(request.date, ())
         offered = []
         for ticket in sorted(self.snapshot.tickets.values(), key=lambda t: (t.sort_order, t.name)):
@@ -151,7 +151,7 @@ class AvailabilityEngine:
 
     def evaluate(self, request: AvailabilityRequest, ticket_id: UUID,
                  time: dt.time) -> tuple[EffectiveShift, SlotResult] | None:
-        """engine.md section 8: the same computation for one requested ticket and arrival time.
+        """docs/engine.md §8: the same computation for one requested ticket and arrival time.
 
         None when the time is not an arrival time of the ticket that day.  When several shifts
         offer the time, an available one wins.
@@ -169,7 +169,7 @@ class AvailabilityEngine:
     # -- slots of one shift ----------------------------------------------------------------
 
     def _slot_times(self, shift: EffectiveShift) -> tuple[tuple[dt.time, ...], tuple[dt.datetime, ...]]:
-        """engine.md section 3: start + k * interval, strictly before end; DST gaps skipped."""
+        """docs/engine.md §3: start + k * interval, strictly before end; DST gaps skipped."""
         key = (shift.date, shift.shift_id)
         cached = self._slot_cache.get(key)
         if cached is None:
@@ -214,7 +214,7 @@ class AvailabilityEngine:
                 results.append(SlotResult(wall, s, True, "normal", "available", ticket.duration_minutes,
                                           chosen.table_id, chosen.table_group_id, s + occupied))
                 continue
-            # engine.md 4.7a: squeeze, a second pass with the shorter stay and the squeeze gap.
+            # docs/engine.md §4.7a: squeeze, a second pass with the shorter stay and the squeeze gap.
             squeeze_fits = False
             if ticket.squeeze_enabled:
                 if squeeze is None:
@@ -231,7 +231,7 @@ class AvailabilityEngine:
                                 chosen.table_id, chosen.table_group_id,
                                 stay_end + dt.timedelta(minutes=ticket.squeeze_gap_minutes)))
                             continue
-            # engine.md 4.7b: overbooking, covers without a table.
+            # docs/engine.md §4.7b: overbooking, covers without a table.
             if st.overbooking_covers > 0 and counts.tableless_covers + request.party_size <= st.overbooking_covers:
                 results.append(SlotResult(wall, s, True, "normal", "available", ticket.duration_minutes,
                                           None, None, s + occupied))
@@ -244,7 +244,7 @@ class AvailabilityEngine:
     def _early_reason(self, request: AvailabilityRequest, ticket: Ticket, shift: EffectiveShift,
                       st: ShiftTicket, counts: _Counts, s: dt.datetime,
                       interval: dt.timedelta) -> ReasonCode | None:
-        """engine.md 4.1 - 4.6: the checks before tables, in order."""
+        """docs/engine.md §4.1 - 4.6: the checks before tables, in order."""
         if shift.closed:
             return "closed"
         if ticket.allowed_channels is not None and request.channel not in ticket.allowed_channels:
@@ -290,7 +290,7 @@ class AvailabilityEngine:
                     tuple(_Candidate(c.key, c.table_id, c.table_group_id, c.mask & squeezable)
                           for c in fit.candidates)), stay_ends
 
-    # -- table fitting (engine.md section 5) -----------------------------------------------
+    # -- table fitting (docs/engine.md §5) -----------------------------------------------
 
     def _fit(self, request: AvailabilityRequest, shift: EffectiveShift, st: ShiftTicket,
              starts: Sequence[dt.datetime], occupied_ends: Sequence[dt.datetime],

@@ -18,7 +18,7 @@ ReasonCode = Literal[
 ]
 SlotType = Literal["normal", "squeeze"]
 
-# engine.md section 6: statuses that can hold tables and count for pacing and covers.
+# docs/engine.md §6: statuses that can hold tables and count for pacing and covers.
 HOLDING_STATUSES = frozenset({"draft", "pending_payment", "option", "confirmed", "seated", "completed"})
 
 
@@ -71,7 +71,7 @@ class Ticket:
     is_default: bool = False
 
     def min_advance(self, party_size: int) -> dt.timedelta:
-        """engine.md 4.3: how long before arrival a booking closes (longer for large parties when set)."""
+        """docs/engine.md §4.3: how long before arrival a booking closes (longer for large parties when set)."""
         if party_size >= self.large_party_threshold and self.booking_min_advance_large_party_minutes is not None:
             return dt.timedelta(minutes=self.booking_min_advance_large_party_minutes)
         return dt.timedelta(minutes=self.booking_min_advance_minutes)
@@ -174,7 +174,7 @@ class Booking:
     end_at: dt.datetime | None = None
 
     def holds_capacity(self, now: dt.datetime) -> bool:
-        """engine.md section 6: lapsed holds and options hold nothing, even before a sweep."""
+        """docs/engine.md §6: lapsed holds and options hold nothing, even before a sweep."""
         if self.status not in HOLDING_STATUSES:
             return False
         if self.status in ("draft", "pending_payment") and self.hold_expires_at is not None:
