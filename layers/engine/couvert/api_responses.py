@@ -119,9 +119,11 @@ class WaitlistEntryOut(BaseModel):
     time_from: str
     time_to: str
     party_size: int
-    status: str
+    status: str  # active, notified (offered), booked, expired, cancelled
     expires_at: str
     created_at: str
+    reservation_id: str | None = None  # the held reservation, while offered
+    offer_expires_at: str | None = None
 
 
 class WaitlistEntryEnvelope(BaseModel):

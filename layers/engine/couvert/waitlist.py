@@ -32,7 +32,10 @@ def _entry_json(row: dict[str, Any]) -> dict[str, Any]:
             "ticket_id": str(row["ticket_id"]) if row["ticket_id"] else None,
             "date": row["desired_date"].isoformat(), "time_from": hhmm(row["time_from"]),
             "time_to": hhmm(row["time_to"]), "party_size": row["party_size"], "status": row["status"],
-            "expires_at": row["expires_at"].isoformat(), "created_at": row["created_at"].isoformat()}
+            "expires_at": row["expires_at"].isoformat(), "created_at": row["created_at"].isoformat(),
+            # While offered (status notified): the held reservation and until when it is held.
+            "reservation_id": str(row["reservation_id"]) if row.get("reservation_id") else None,
+            "offer_expires_at": row["offer_expires_at"].isoformat() if row.get("offer_expires_at") else None}
 
 
 def join(db: Database, caller: RequestContext, location_id: UUID, body: WaitlistRequest,
