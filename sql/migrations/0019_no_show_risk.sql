@@ -209,7 +209,7 @@ create trigger reservations_rescore
   on public.reservations
   for each row execute function public.reservations_rescore();
 
--- ... and when the guest's history changes: their upcoming reservations at that location.
+-- ... and when the guest's history changes: their next upcoming reservations at that location.
 create function public.customers_rescore_upcoming() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -219,6 +219,10 @@ begin
     select res.id from public.reservations res
     where res.location_id = new.location_id and res.customer_id = new.id
       and res.status in ('draft', 'pending_payment', 'option', 'confirmed')
+    -- The next few are what a host acts on; a guest (or a company account) with hundreds booked
+    -- ahead must not make one no-show cost hundreds of scorings.  The rest are rescored when they
+    -- change, or when the next outcome comes closer to them.
+    order by res.start_at limit 5
   loop
     perform public.score_no_show_risk(upcoming);
   end loop;
@@ -227,6 +231,8 @@ end
 $$;
 alter function public.customers_rescore_upcoming() owner to couvert_definer;
 grant select (location_id, customer_id, status) on public.reservations to couvert_definer;
+create index reservations_customer_upcoming_idx on public.reservations (location_id, customer_id, start_at)
+  where status in ('draft', 'pending_payment', 'option', 'confirmed');
 create trigger customers_rescore_upcoming
   after update of total_visits, no_show_count, cancel_count on public.customers
   for each row when ((old.total_visits, old.no_show_count, old.cancel_count)
