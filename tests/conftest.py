@@ -151,35 +151,13 @@ def dbname_of(url: str) -> str:
 @pytest.fixture(scope="session")
 def localstripe_url() -> Iterator[str]:
     """A localstripe of this test session's own (--from-scratch, on a free port)."""
-    import shutil
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
+    from couvert_dev.localstripe import LocalStripe
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    exe = shutil.which("localstripe") or str(Path(sys.executable).with_name("localstripe"))
-    log_path = Path(tempfile.mkdtemp(prefix="localstripe-")) / "localstripe.log"
-    with open(log_path, "wb") as log:  # the child keeps its own handle
-        proc = subprocess.Popen([exe, "--port", str(port), "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"localstripe did not start; see {log_path}") from None
-            time.sleep(0.1)
+    stripe = LocalStripe().start()
     try:
-        yield url
+        yield stripe.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stripe.stop()
 
 
 @pytest.fixture

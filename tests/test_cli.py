@@ -23,3 +23,26 @@ def test_couvert_sweep_runs_the_named_jobs_once(app_env, logins, demo_location, 
     # Powertools logs to stdout as one JSON line each; the command's answer is the indented document.
     answer = json.loads(out[out.index("{\n"):out.rindex("\n}") + 2])
     assert answer["counts"] == {"no_shows": 0, "reminders": 0}
+
+
+def test_make_dev_brings_its_own_stripe_unless_keys_are_configured(monkeypatch):
+    import argparse
+    import urllib.request
+
+    from couvert_dev.cli import _local_stripe_unless_configured
+
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_SECRET_ARN", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    stripe = _local_stripe_unless_configured(argparse.Namespace(host="127.0.0.1", port=8000))
+    try:
+        import os
+
+        assert os.environ["STRIPE_API_BASE"] == stripe.url and os.environ["STRIPE_WEBHOOK_SECRET"]
+        request = urllib.request.Request(f"{stripe.url}/v1/payment_intents",
+                                         headers={"Authorization": f"Bearer {os.environ['STRIPE_SECRET_KEY']}"})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert json.loads(answer.read())["object"] == "list"
+    finally:
+        stripe.stop()
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_configured")
+    assert _local_stripe_unless_configured(argparse.Namespace(host="127.0.0.1", port=8000)) is None

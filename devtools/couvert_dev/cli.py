@@ -108,13 +108,36 @@ def cmd_dev(args: argparse.Namespace) -> None:
     os.environ.setdefault("MESSAGES_TRANSPORT", "sink")
     os.environ.setdefault("MAIL_SINK_DIR", str(LOCAL_DIR / "mail"))
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
+    stripe = _local_stripe_unless_configured(args)
     reload_settings()
     token = issue_dev_token("dev-owner", os.environ["JWT_SECRET"])
     print(f"demo location: {location_id}")
+    print(f"guest widget:     http://{args.host}:{args.port}/")
+    print(f"operator console: http://{args.host}:{args.port}/operator#token={token}  (signs you in as the owner)")
     print(f"operator token (owner of the demo location):\n  {token}")
     print(f"try: curl 'http://{args.host}:{args.port}/v1/locations/{location_id}/availability?date=YYYY-MM-DD&party_size=2'")
     print(f"guest messages: http://{args.host}:{args.port}/dev/mail (the scheduled function runs every minute)")
-    serve(args.host, args.port, {"location_id": location_id, "database_url": url})
+    try:
+        serve(args.host, args.port, {"location_id": location_id, "database_url": url})
+    finally:
+        if stripe:
+            stripe.stop()
+
+
+def _local_stripe_unless_configured(args: argparse.Namespace):
+    """Without real Stripe keys, `make dev` starts a localstripe and points the handlers at it (its
+    events come back signed to our webhook route), so a deposit ticket can be booked and paid."""
+    if os.environ.get("STRIPE_SECRET_KEY") or os.environ.get("STRIPE_SECRET_ARN"):
+        return None
+    from couvert_dev.localstripe import LocalStripe
+
+    stripe = LocalStripe().start()
+    secret = "whsec_couvert_local"
+    os.environ.update({"STRIPE_SECRET_KEY": "sk_test_couvert_local", "STRIPE_API_BASE": stripe.url,
+                       "STRIPE_WEBHOOK_SECRET": secret})
+    stripe.send_webhooks_to(f"http://{args.host}:{args.port}/v1/webhooks/stripe", secret)
+    print(f"payments: localstripe on {stripe.url} (test card pm_card_visa); set STRIPE_SECRET_KEY for real Stripe")
+    return stripe
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:

@@ -1,0 +1,49 @@
+"""A localstripe (a stateful fake Stripe from PyPI) of our own, on a free port: for the tests, and for
+`make dev` when no real Stripe keys are configured, so deposit tickets work with no setup."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from couvert_dev.pgcluster import free_port
+
+
+class LocalStripe:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(tempfile.mkdtemp(prefix="localstripe-")) / "localstripe.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> LocalStripe:
+        exe = shutil.which("localstripe") or str(Path(sys.executable).with_name("localstripe"))
+        with open(self.log_path, "wb") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen([exe, "--port", str(self.port), "--from-scratch"], stdout=log,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"localstripe did not start; see {self.log_path}") from None
+                time.sleep(0.1)
+
+    def send_webhooks_to(self, url: str, secret: str) -> None:
+        """Have localstripe sign and POST its events to our webhook route, as Stripe would."""
+        data = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/_config/webhooks/couvert", data=data), timeout=5)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
