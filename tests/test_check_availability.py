@@ -215,3 +215,30 @@ def test_the_committed_openapi_document_is_current(app_env):
     from couvert_dev.openapi import DOCUMENT, build_openapi
 
     assert json.loads(DOCUMENT.read_text()) == build_openapi()
+
+
+def test_the_snapshot_reads_the_reservations_that_can_overlap_the_day_and_no_more(app_env, demo_location):
+    """The window is the location's own days: from the local midnight before the day to the local
+    midnight two days after it (a late stay of the day runs into the next)."""
+    from couvert.snapshots import load_snapshot
+    from tests.support.clock import AMSTERDAM
+
+    day = dt.date.fromisoformat(DAY)
+    edges = {"before": dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0, 0), AMSTERDAM) - dt.timedelta(minutes=1),
+             "first": dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0, 0), AMSTERDAM),
+             "last": dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM) - dt.timedelta(minutes=1),
+             "after": dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM)}
+    with psycopg.connect(app_env) as conn:
+        ticket, shift = conn.execute("select ticket_id, shift_id from shift_tickets limit 1").fetchone()
+        ids = {}
+        for name, start in edges.items():
+            ids[name] = conn.execute(
+                """insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time, end_time,
+                     party_size, status, reference, start_at, end_at, occupied_until)
+                   values (%s, %s, %s, %s, %s, %s, 2, 'confirmed', %s, %s, %s, %s) returning id""",
+                (demo_location, ticket, shift, start.astimezone(AMSTERDAM).date(), start.astimezone(AMSTERDAM).time(),
+                 (start + dt.timedelta(hours=2)).astimezone(AMSTERDAM).time(), name.upper()[:6].ljust(6, "X"),
+                 start, start + dt.timedelta(hours=2), start + dt.timedelta(hours=2))).fetchone()[0]
+        conn.commit()
+        snapshot = load_snapshot(conn, demo_location, day)
+    assert {b.id for b in snapshot.bookings} == {ids["first"], ids["last"]}

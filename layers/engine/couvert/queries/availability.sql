@@ -62,9 +62,11 @@ select r.id, r.shift_id, r.ticket_id, r.reservation_date, r.start_at, r.end_at, 
               where m.location_id = r.location_id and m.table_group_id = r.table_group_id)
             else '{}'::uuid[] end as table_ids
 from public.capacity_bookings r  -- other guests' reservations as capacity only: no personal data
+join public.locations l on l.id = r.location_id
 where r.location_id = %(location_id)s
-  -- Stays are shorter than a day and offsets within 14 hours: two days of slack either side in
-  -- UTC catch every booking that can overlap the dates, without knowing the time zone here.
-  and r.start_at >= (%(date_from)s::date - 2)::timestamp at time zone 'UTC'
-  and r.start_at < (%(date_to)s::date + 3)::timestamp at time zone 'UTC'
+  -- In the location's own days: a stay is shorter than a day, so one that can overlap a stay of the
+  -- dates starts after the local midnight the day before the first date and before the local
+  -- midnight two days after the last (a late stay of the last date runs into the next day).
+  and r.start_at >= (%(date_from)s::date - 1)::timestamp at time zone l.timezone
+  and r.start_at < (%(date_to)s::date + 2)::timestamp at time zone l.timezone
   and r.status in ('draft', 'pending_payment', 'option', 'confirmed', 'seated', 'completed')
