@@ -66,20 +66,38 @@ print(elapsed, 'stripe' in sys.modules, 'boto3' in sys.modules)
 """
 
 
+# The stack's floor: what every HTTP function imports before any code of ours (issue: B7 as a ratio).
+_FLOOR = """
+import sys, time
+t0 = time.perf_counter()
+import psycopg, pydantic
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+print((time.perf_counter() - t0) * 1000, False, False)
+"""
+
+
+def _median_import_ms(code: str, repeat: int) -> tuple[float, tuple[str, str]]:
+    samples, heavy = [], ("False", "False")
+    for _ in range(repeat):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
+                                     "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7")})
+        ms, stripe, boto3 = result.stdout.split()
+        samples.append(float(ms))
+        heavy = (stripe, boto3)
+    return sorted(samples)[len(samples) // 2], heavy
+
+
 def cold_starts(repeat: int = 5) -> dict:
-    """B7: import each handler module in a fresh interpreter (median of a few)."""
-    out: dict = {}
+    """B7: import each handler module in a fresh interpreter (median of a few), and the same for the
+    stack's floor (psycopg, pydantic, Powertools), so each function reads as a ratio to it."""
+    floor, _ = _median_import_ms(_FLOOR, repeat)
+    out: dict = {"B7_stack_floor_ms": floor}
     for name in FUNCTIONS:
-        samples, heavy = [], None
-        for _ in range(repeat):
-            result = subprocess.run([sys.executable, "-c", _COLD.format(path=str(ROOT / "functions" / name))],
-                                    capture_output=True, text=True, check=True,
-                                    env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
-                                         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7")})
-            ms, stripe, boto3 = result.stdout.split()
-            samples.append(float(ms))
-            heavy = (stripe, boto3)
-        out[f"B7_{name}_ms"] = sorted(samples)[len(samples) // 2]
+        ms, heavy = _median_import_ms(_COLD.format(path=str(ROOT / "functions" / name)), repeat)
+        out[f"B7_{name}_ms"] = ms
+        out[f"B7_{name}_vs_floor"] = ms / floor
         if name == "check_availability":
             out["B7_check_availability_imports_stripe_or_boto3"] = "yes" if "True" in heavy else "no"
     return out
