@@ -39,7 +39,8 @@ def main() -> None:
     cluster = None
     url = os.environ.get("DATABASE_URL")
     if not url:
-        cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-bench-pg-"), durable=True).start()
+        cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-bench-pg-"), durable=True,
+                               preload=("pg_stat_statements",)).start()
         url = cluster.url()
     try:
         results = run(url)
@@ -108,6 +109,10 @@ TARGETS = {
     "B5_booking_tps": ("B5 booking throughput, 8 clients (TPS)", ""),
     "B5_pgbench_tps": ("B5 pgbench tpcb-like, 8 clients (TPS)", ""),
     "B5_ratio": ("B5 booking / pgbench", ">= 0.10"),
+    "B5_handler_cpu_ms_per_booking": ("B5 handler CPU per booking (ms)", "report"),
+    "B5db_server_ms_per_booking": ("B5-db server time per booking (ms)", "report"),
+    "B5db_server_ms_per_tpcb": ("B5-db server time per tpcb-like transaction (ms)", "report"),
+    "B5db_ratio": ("B5-db booking / tpcb-like server time", "<= 10"),
     "B6_reservations": ("B6 reservations in the database (50 locations)", "200000"),
     "B6_rows_touched": ("B6 rows due and touched by one run", "5000"),
     "B6_sweep_seconds": ("B6 scheduled run, 200k rows / 5k due (s)", "<= 2 s"),

@@ -74,6 +74,7 @@ def _throughput_client(args):
     handler = load_function(ROOT / "functions" / "create_reservation").lambda_handler
     rng = random.Random(seed)
     booked = answered = 0
+    cpu_started = time.process_time()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         location_id, ticket_id = rng.choice(targets)
@@ -82,7 +83,7 @@ def _throughput_client(args):
         status = _book(handler, location_id, ticket_id, day, f"{minute // 60:02d}:{minute % 60:02d}", 2, rng.random())
         answered += 1
         booked += status == 201
-    return booked, answered
+    return booked, answered, time.process_time() - cpu_started
 
 
 def _violations(url: str, location_id) -> dict:
@@ -112,7 +113,25 @@ def _violations(url: str, location_id) -> dict:
     return {"overlaps": overlaps, "pacing": over_pacing, "max_covers": over_total}
 
 
-def pgbench_tps(server_url: str, clients: int, seconds: int) -> float:
+def server_ms(server_url: str, dbname: str, reset: bool = False) -> float | None:
+    """PostgreSQL's own time spent on `dbname`'s statements (pg_stat_statements, top-level statements:
+    a function call counts with all it does); None when the extension is not loaded."""
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=dbname)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create extension if not exists pg_stat_statements")
+            if reset:
+                conn.execute("select pg_stat_statements_reset()")
+                return 0.0
+            return float(conn.execute(
+                """select coalesce(sum(s.total_exec_time), 0) from pg_stat_statements s
+                   join pg_database d on d.oid = s.dbid where d.datname = %s""", (dbname,)).fetchone()[0])
+    except psycopg.Error:
+        return None
+
+
+def pgbench_tps(server_url: str, clients: int, seconds: int) -> tuple[float, float | None]:
+    """pgbench tpcb-like: its TPS, and the server time of one transaction (ms, when measurable)."""
     from couvert_dev.pgcluster import find_bindir
 
     info = psycopg.conninfo.conninfo_to_dict(server_url)
@@ -125,9 +144,12 @@ def pgbench_tps(server_url: str, clients: int, seconds: int) -> float:
         env["PGPASSWORD"] = info["password"]
     pgbench = str(find_bindir() / "pgbench")
     subprocess.run([pgbench, "-i", "-q", "-s", str(clients)], env=env, check=True, capture_output=True)
+    measurable = server_ms(server_url, "couvert_pgbench", reset=True) is not None
     out = subprocess.run([pgbench, "-b", "tpcb-like", "-c", str(clients), "-j", "2", "-T", str(seconds)],
                          env=env, check=True, capture_output=True, text=True).stdout
-    return float(re.search(r"tps = ([0-9.]+)", out).group(1))
+    transactions = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    per_transaction = server_ms(server_url, "couvert_pgbench") / transactions if measurable else None
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1)), per_transaction
 
 
 def run(server_url: str, url: str) -> dict:
@@ -172,13 +194,22 @@ def run(server_url: str, url: str) -> dict:
                                   (location_id,)).fetchone()[0]
             targets.append((str(location_id), str(ticket)))
     seconds = 15
+    dbname = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     with ctx.Pool(8) as pool:
         pool.map(_throughput_client, [(app_url, targets, 2, 100 + i) for i in range(8)])  # warm-up
+        measurable = server_ms(server_url, dbname, reset=True) is not None
         t0 = time.perf_counter()
         results = pool.map(_throughput_client, [(app_url, targets, seconds, i) for i in range(8)])
         elapsed = time.perf_counter() - t0
-    booked = sum(b for b, _ in results)
+        booking_server_ms = server_ms(server_url, dbname) if measurable else None
+    booked = sum(b for b, _, _ in results)
     tps = booked / elapsed
-    reference = pgbench_tps(server_url, 8, seconds)
-    figures.update({"B5_booking_tps": tps, "B5_pgbench_tps": reference, "B5_ratio": tps / reference})
+    reference, tpcb_server_ms = pgbench_tps(server_url, 8, seconds)
+    figures.update({"B5_booking_tps": tps, "B5_pgbench_tps": reference, "B5_ratio": tps / reference,
+                    # Handler CPU per booking: the clients' own CPU (the Lambda's share), all attempts counted.
+                    "B5_handler_cpu_ms_per_booking": 1000 * sum(c for _, _, c in results) / max(booked, 1)})
+    if booking_server_ms is not None and tpcb_server_ms:
+        per_booking = booking_server_ms / max(booked, 1)
+        figures.update({"B5db_server_ms_per_booking": per_booking, "B5db_server_ms_per_tpcb": tpcb_server_ms,
+                        "B5db_ratio": per_booking / tpcb_server_ms})
     return figures

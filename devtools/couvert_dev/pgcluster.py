@@ -70,6 +70,8 @@ class LocalCluster:
     port: int | None = None
     # fsync off for tests; benchmarks run durable, like production, so ratios to pgbench are fair.
     durable: bool = False
+    # Libraries the server loads at start (the benchmarks read pg_stat_statements).
+    preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.datadir = Path(self.datadir).resolve()
@@ -123,6 +125,8 @@ class LocalCluster:
                    "-c max_connections=200", "-c shared_buffers=256MB"]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        if self.preload:
+            options.append(f"-c shared_preload_libraries={','.join(self.preload)}")
         self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
                    "-o", " ".join(options), "-w", "-t", "60", "start"])
         self._wait_ready()
