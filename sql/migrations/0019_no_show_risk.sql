@@ -204,8 +204,9 @@ end
 $$;
 alter function public.reservations_rescore() owner to couvert_definer;
 create trigger reservations_rescore
+  -- Not on status: the score does not read it, and the booking's own first move would score twice.
   after insert or update of party_size, start_at, booked_at, channel, payment_status, reconfirm_sent_at,
-    reconfirmed_at, customer_id, status
+    reconfirmed_at, customer_id
   on public.reservations
   for each row execute function public.reservations_rescore();
 
@@ -255,7 +256,10 @@ begin
       set outcomes = c.outcomes + excluded.outcomes, no_shows = c.no_shows + excluded.no_shows,
           sum_raw_scores = c.sum_raw_scores + excluded.sum_raw_scores;
   end if;
-  if new.customer_id is null then
+  -- Only outcomes and cancellations move a guest's statistics: confirming, seating or paying do not
+  -- touch the customer row at all.
+  if new.customer_id is null
+     or not (new.status in ('completed', 'no_show', 'cancelled') or old.status in ('completed', 'no_show', 'cancelled')) then
     return null;
   end if;
   update public.customers c
