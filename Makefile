@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev dev-stop test test-faketime test-pgbouncer lint bench openapi clean rds-ca
+.PHONY: dev dev-stop test test-faketime test-pgbouncer chromium lint bench openapi clean rds-ca
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,16 +23,23 @@ dev-stop: $(STAMP)
 ## Lint, the whole test suite against a throwaway PostgreSQL (or $$DATABASE_URL), then the suite again
 ## with the application's clock 400 days ahead (libfaketime) while PostgreSQL keeps the real one, and
 ## once more with the functions reaching PostgreSQL through PgBouncer in transaction mode (as RDS Proxy)
-test: $(STAMP) lint
+test: $(STAMP) lint chromium
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-faketime
 	$(MAKE) --no-print-directory test-pgbouncer
 
 test-pgbouncer: $(STAMP)
-	COUVERT_TEST_POOLER=pgbouncer $(BIN)/pytest -q -m "not fuzz and not calibration"
+	COUVERT_TEST_POOLER=pgbouncer $(BIN)/pytest -q -m "not fuzz and not calibration and not browser"
+
+## Debian's Chromium for the browser tests (Playwright drives it); installed when missing, as root
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "make test: install Debian's chromium package for the browser tests"; exit 1; }
 
 test-faketime: $(STAMP)
-	tests/with_faketime.sh $(BIN)/pytest -q -m "not fuzz and not calibration"
+	tests/with_faketime.sh $(BIN)/pytest -q -m "not fuzz and not calibration and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
