@@ -53,14 +53,11 @@ def main() -> None:
 def _fresh_database(server_url: str, name: str) -> str:
     """A migrated database, set up as on a managed server (non-superuser owner and app logins);
     returns the superuser URL that seeds it.  The handlers log in with app_url_for(url)."""
-    from couvert_dev.logins import create_database, grant_request_roles
-    from couvert_dev.migrate import migrate
+    from couvert_dev.logins import migrated_database
 
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
-    owner_url = create_database(server_url, name).owner_url
-    migrate(owner_url)
-    grant_request_roles(owner_url)
+    migrated_database(server_url, name)
     return psycopg.conninfo.make_conninfo(server_url, dbname=name)
 
 

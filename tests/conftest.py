@@ -20,8 +20,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from couvert.db import reset_database
 from couvert.settings import reload_settings
 from couvert_dev.config_loader import load_config, parse_config
-from couvert_dev.logins import Logins, create_database, grant_request_roles, logins_for
-from couvert_dev.migrate import migrate
+from couvert_dev.logins import Logins, create_database, logins_for, migrated_database
 from couvert_dev.pgbouncer import LocalPgBouncer
 from couvert_dev.pgcluster import LocalCluster
 from tests.support import demo_config
@@ -55,9 +54,7 @@ def template_url(server_url: str) -> str:
     """Migrated as on a managed database: by a non-superuser owner (couvert_dev.logins)."""
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{TEMPLATE_DB}" with (force)')
-    owner_url = create_database(server_url, TEMPLATE_DB).owner_url
-    migrate(owner_url)
-    grant_request_roles(owner_url)
+    migrated_database(server_url, TEMPLATE_DB)
     return _with_db(server_url, TEMPLATE_DB)
 
 

@@ -77,8 +77,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
     from couvert.settings import reload_settings
     from couvert_dev.config_loader import load_config_file
     from couvert_dev.devserver import serve
-    from couvert_dev.logins import create_database, grant_request_roles
-    from couvert_dev.migrate import migrate
+    from couvert_dev.logins import migrated_database
     from couvert_dev.tokens import DEV_JWT_SECRET, issue_dev_token
 
     url = args.database_url or os.environ.get("DATABASE_URL")
@@ -93,9 +92,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
             print(f"started a local PostgreSQL in {cluster.datadir} on port {cluster.port}")
         url = cluster.url()
     # As on a managed database: a non-superuser owner migrates and loads, a non-superuser app login serves.
-    logins = create_database(url, DEV_DATABASE)
-    applied = migrate(logins.owner_url)
-    grant_request_roles(logins.owner_url)
+    logins, applied = migrated_database(url, DEV_DATABASE)
     print("migrations applied: " + (", ".join(applied) if applied else "none pending"))
     location_id = str(load_config_file(logins.owner_url, args.config))
     add_member(logins.owner_url, location_id, "dev-owner", "owner")
@@ -158,8 +155,7 @@ def cmd_risk_calibration(args: argparse.Namespace) -> None:
     """The no-show risk calibration check on a synthetic history, in a throwaway database."""
     import tempfile
 
-    from couvert_dev.logins import create_database, grant_request_roles
-    from couvert_dev.migrate import migrate
+    from couvert_dev.logins import migrated_database
     from couvert_dev.pgcluster import LocalCluster
     from couvert_dev.risk_calibration import report, run
 
@@ -169,10 +165,7 @@ def cmd_risk_calibration(args: argparse.Namespace) -> None:
         cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-risk-pg-")).start()
         url = cluster.url()
     try:
-        owner_url = create_database(url, "couvert_risk_calibration").owner_url
-        migrate(owner_url)
-        grant_request_roles(owner_url)
-        result = run(owner_url, args.reservations, args.seed)
+        result = run(migrated_database(url, "couvert_risk_calibration")[0].owner_url, args.reservations, args.seed)
     finally:
         if cluster:
             cluster.stop()

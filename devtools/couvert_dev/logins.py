@@ -49,6 +49,17 @@ def create_database(superuser_url: str, dbname: str, template: str | None = None
     return logins_for(superuser_url, dbname)
 
 
+def migrated_database(superuser_url: str, dbname: str) -> tuple[Logins, list[str]]:
+    """A database set up as on a managed server: created (or reused) with its owner, migrated by that
+    owner, and the app login allowed to become the request roles.  Also the migrations applied now."""
+    from couvert_dev.migrate import migrate
+
+    logins = create_database(superuser_url, dbname)
+    applied = migrate(logins.owner_url)
+    grant_request_roles(logins.owner_url)
+    return logins, applied
+
+
 def logins_for(superuser_url: str, dbname: str) -> Logins:
     def as_user(user: str) -> str:
         return make_conninfo(superuser_url, dbname=dbname, user=user, password=LOCAL_PASSWORD)
