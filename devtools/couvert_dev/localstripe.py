@@ -4,16 +4,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from couvert_dev.pgcluster import free_port
+from couvert_dev.pgcluster import free_port, wait_for_port
 
 
 class LocalStripe:
@@ -28,15 +26,8 @@ class LocalStripe:
         with open(self.log_path, "wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen([exe, "--port", str(self.port), "--from-scratch"], stdout=log,
                                             stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"localstripe did not start; see {self.log_path}") from None
-                time.sleep(0.1)
+        wait_for_port(self.port, self.process, "localstripe", log=self.log_path)
+        return self
 
     def send_webhooks_to(self, url: str, secret: str) -> None:
         """Have localstripe sign and POST its events to our webhook route, as Stripe would."""

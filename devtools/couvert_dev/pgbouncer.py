@@ -13,15 +13,13 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from couvert_dev.pgcluster import as_postgres_user, free_port
+from couvert_dev.pgcluster import as_postgres_user, free_port, wait_for_port
 
 
 def find_pgbouncer() -> str:
@@ -73,16 +71,8 @@ pidfile = {self.dir / 'pgbouncer.pid'}
                 shutil.chown(f, "postgres", "postgres")
         self.process = subprocess.Popen(as_postgres_user([find_pgbouncer(), str(self.dir / "pgbouncer.ini")]),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    log = (self.dir / "pgbouncer.log")
-                    raise RuntimeError("pgbouncer did not start:\n" + (log.read_text() if log.exists() else "")) from None
-                time.sleep(0.1)
+        wait_for_port(self.port, self.process, "pgbouncer", seconds=15, log=self.dir / "pgbouncer.log")
+        return self
 
     def url(self, direct_url: str) -> str:
         """The same database and login, through the pooler."""

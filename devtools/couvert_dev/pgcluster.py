@@ -54,6 +54,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 30,
+                  log: Path | None = None) -> None:
+    """Until a local server we started accepts connections; a RuntimeError (with its log) when it
+    exits or takes longer than `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                detail = log.read_text() if log and log.exists() else ""
+                raise RuntimeError(f"{what} did not start" + (f":\n{detail}" if detail else "")) from None
+            time.sleep(0.1)
+
+
 def as_postgres_user(cmd: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return cmd
