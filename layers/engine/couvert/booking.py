@@ -1,4 +1,4 @@
-"""Atomic reservation creation (docs/api.md "Create", docs/engine.md §8).
+"""Atomic reservation creation (docs/api.md, "Creating a reservation"; docs/engine.md §8).
 
 One transaction: claim the Idempotency-Key, lock the (location, date), free lapsed holds, load the
 snapshot and re-run the engine for the requested slot, choose (or check) the table, find or create
@@ -132,7 +132,7 @@ def _take_deposit(db: Database, caller: RequestContext, deposit: DepositDue, ide
 
 
 def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
-          now: dt.datetime, hold_minutes: int | None = None) -> tuple[UUID, DepositDue | None]:
+                    now: dt.datetime, hold_minutes: int | None = None) -> tuple[UUID, DepositDue | None]:
     """Book under the day's lock.  With `hold_minutes` the reservation stays a draft that holds its
     table that long for the guest to confirm (a waitlist offer); otherwise it takes its first move."""
     reservation_id = uuid.uuid4()
@@ -163,7 +163,7 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
     draft_timeout = booking_settings["draft_timeout_minutes"] if booking_settings else 30
 
     takes_payment = ticket.policy.payment_type in ("deposit_pp", "full_prepay_pp") and body.status != "option"
-    status = "option" if body.status == "option" else "pending_payment" if takes_payment else "confirmed"
+    first_move = "option" if body.status == "option" else "confirmed"  # a deposit's waits for its intent
     amount = (ticket.policy.payment_amount or Decimal(0)) * body.party_size if takes_payment else None
     manage_token = manage_tokens.manage_token(reservation_id)
     contact = customers.contact_of(body.guest, snapshot.location.country)
@@ -190,7 +190,7 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
         _audit_created(conn, caller, location_id, reservation_id, body, slot)
         if not takes_payment and hold_minutes is None:  # the first move (confirmed or option), by the booker
             conn.execute(query("transition"), {
-                "id": reservation_id, "to": status, "reason": "booked", "now": now, "expected_from": "draft"})
+                "id": reservation_id, "to": first_move, "reason": "booked", "now": now, "expected_from": "draft"})
     if takes_payment and hold_minutes is None:
         return reservation_id, DepositDue(reservation_id, location_id, to_cents(amount), snapshot.location.currency)
     return reservation_id, None

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -25,14 +26,19 @@ def _plain(value: Any) -> Any:
 
 
 def get_customer(db: Database, caller: RequestContext, location_id: UUID, customer_id: UUID) -> dict[str, Any]:
-    params = {"location_id": location_id, "customer_id": customer_id}
     with db.transaction(caller) as conn:
-        cur = conn.cursor(row_factory=dict_row)
-        customer = cur.execute(query("customer_by_id"), params).fetchone()
-        if customer is None:
-            raise NotFound("customer not found")
-        history = cur.execute(query("customer_history"), params).fetchall()
-        notes = cur.execute(query("customer_notes"), params).fetchall()
+        return _card(conn, location_id, customer_id)
+
+
+def _card(conn: psycopg.Connection, location_id: UUID, customer_id: UUID) -> dict[str, Any]:
+    """The customer card: the record, their visits and the notes kept about them."""
+    params = {"location_id": location_id, "customer_id": customer_id}
+    cur = conn.cursor(row_factory=dict_row)
+    customer = cur.execute(query("customer_by_id"), params).fetchone()
+    if customer is None:
+        raise NotFound("customer not found")
+    history = cur.execute(query("customer_history"), params).fetchall()
+    notes = cur.execute(query("customer_notes"), params).fetchall()
     out = {k: _plain(v) for k, v in customer.items()}
     out["avg_spend_per_visit"] = money(customer["avg_spend_per_visit"])
     out["history"] = [{"id": str(h["id"]), "reference": h["reference"], "date": h["reservation_date"].isoformat(),
@@ -75,7 +81,7 @@ def update_customer(db: Database, caller: RequestContext, location_id: UUID, cus
             audit(conn, caller, location_id, customer_id, "customer_change",
                   {k: _plain(before[k]) for k in changed}, {k: _plain(v) for k, v in changed.items()},
                   entity_type="customer")
-    return get_customer(db, caller, location_id, customer_id)
+        return _card(conn, location_id, customer_id)
 
 
 def add_note(db: Database, caller: RequestContext, location_id: UUID, customer_id: UUID, note: str,
