@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
 
 def hhmm(value: dt.time | None) -> str | None:
@@ -13,3 +15,10 @@ def hhmm(value: dt.time | None) -> str | None:
 def money(value: Decimal | None) -> str | None:
     """Amounts travel as strings with two decimals ("25.00"), never as floats."""
     return f"{value:.2f}" if value is not None else None
+
+
+def plain(value: Any) -> Any:
+    """A column value as JSON carries it: ids and moments as text, the rest as they are."""
+    if isinstance(value, UUID):
+        return str(value)
+    return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value

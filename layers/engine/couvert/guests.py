@@ -4,7 +4,6 @@ booking of that guest.  Bookings never change a customer (couvert.customers)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -15,14 +14,10 @@ from psycopg.types.json import Jsonb
 from couvert.audit import audit
 from couvert.db import Database, RequestContext
 from couvert.errors import NotFound
-from couvert.formats import money
+from couvert.formats import money, plain
 from couvert.lifecycle import require_location
 from couvert.phones import e164
 from couvert.queries import query
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, UUID) else value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
 
 
 def get_customer(db: Database, caller: RequestContext, location_id: UUID, customer_id: UUID) -> dict[str, Any]:
@@ -39,7 +34,7 @@ def _card(conn: psycopg.Connection, location_id: UUID, customer_id: UUID) -> dic
         raise NotFound("customer not found")
     history = cur.execute(query("customer_history"), params).fetchall()
     notes = cur.execute(query("customer_notes"), params).fetchall()
-    out = {k: _plain(v) for k, v in customer.items()}
+    out = {k: plain(v) for k, v in customer.items()}
     out["avg_spend_per_visit"] = money(customer["avg_spend_per_visit"])
     out["history"] = [{"id": str(h["id"]), "reference": h["reference"], "date": h["reservation_date"].isoformat(),
                        "start_time": h["start_time"].strftime("%H:%M"), "party_size": h["party_size"],
@@ -51,7 +46,7 @@ def _card(conn: psycopg.Connection, location_id: UUID, customer_id: UUID) -> dic
 
 
 def _note(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in row.items()}
+    return {k: plain(v) for k, v in row.items()}
 
 
 def update_customer(db: Database, caller: RequestContext, location_id: UUID, customer_id: UUID,
@@ -79,7 +74,7 @@ def update_customer(db: Database, caller: RequestContext, location_id: UUID, cus
         changed = {k: v for k, v in changes.items() if before[k] != v}
         if changed:
             audit(conn, caller, location_id, customer_id, "customer_change",
-                  {k: _plain(before[k]) for k in changed}, {k: _plain(v) for k, v in changed.items()},
+                  {k: plain(before[k]) for k in changed}, {k: plain(v) for k, v in changed.items()},
                   entity_type="customer")
         return _card(conn, location_id, customer_id)
 

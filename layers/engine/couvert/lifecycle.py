@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from couvert.audit import audit, id_text
 from couvert.db import Database, RequestContext
 from couvert.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from couvert.formats import money
+from couvert.formats import money, plain
 from couvert.manage_tokens import token_hash
 from couvert.queries import query
 from couvert.reservations import reservation_json
@@ -151,8 +151,7 @@ def list_reservations(db: Database, caller: RequestContext, location_id: UUID, d
 
 
 def _event_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, dt.datetime) else v)
-            for k, v in row.items()}
+    return {k: plain(v) for k, v in row.items()}
 
 
 def list_outbox(db: Database, caller: RequestContext, location_id: UUID, status: str) -> dict[str, Any]:
