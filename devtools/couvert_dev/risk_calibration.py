@@ -119,6 +119,7 @@ def simulate(conn: psycopg.Connection, reservations: int = 60_000, seed: int = 7
                         [(c, location_id, "Guest", str(n), f"guest{n}@example.com") for n, c in enumerate(customer_ids)])
     # Regulars book more often than others.
     weights = [rng.paretovariate(1.6) for _ in range(guests)]
+    # Any Monday will do: the score reads no clock, so the history can lie anywhere in time.
     start = dt.datetime(2030, 1, 7, 19, tzinfo=dt.UTC)
     scores: list[float] = []
     baseline: list[float] = []
