@@ -46,3 +46,22 @@ def test_make_dev_brings_its_own_stripe_unless_keys_are_configured(monkeypatch):
         stripe.stop()
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_configured")
     assert _local_stripe_unless_configured(argparse.Namespace(host="127.0.0.1", port=8000)) is None
+
+
+def test_a_local_cluster_in_a_private_checkout_lives_where_postgres_can_reach_it(tmp_path):
+    """As root, initdb and postgres run as the postgres user, which cannot enter a 0700 directory
+    (`mktemp -d`): the data directory is then kept under /var/tmp and linked from the checkout."""
+    import os
+
+    from couvert_dev.pgcluster import LocalCluster
+
+    private = tmp_path / "checkout"
+    private.mkdir(mode=0o700)
+    asked = private / ".local" / "pg"
+    cluster = LocalCluster(asked, throwaway=False)
+    if os.geteuid() == 0:
+        assert asked.is_symlink() and str(cluster.datadir).startswith("/var/tmp/couvert-pg-")
+        assert LocalCluster(asked, throwaway=False).datadir == cluster.datadir  # found again (make dev-stop)
+        cluster.datadir.rmdir()
+    else:
+        assert cluster.datadir == asked.resolve()

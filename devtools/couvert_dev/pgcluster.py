@@ -79,6 +79,30 @@ def as_postgres_user(cmd: list[str]) -> list[str]:
     return ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(cmd)]
 
 
+def _others_can_reach(directory: Path) -> bool:
+    """Whether the `postgres` user can walk down to `directory` (every existing ancestor lets others
+    through).  A checkout in a private directory (`mktemp -d`, a 0700 home) does not."""
+    for path in (directory, *directory.parents):
+        if path.exists() and not os.stat(path).st_mode & 0o001:
+            return False
+    return True
+
+
+def _linked_outside(datadir: Path) -> Path:
+    """The data directory of a checkout `postgres` cannot reach, kept under /var/tmp and linked from
+    where it is asked for (so `.local/pg` still names it, and `make dev-stop` finds it)."""
+    import hashlib
+
+    target = Path("/var/tmp") / f"couvert-pg-{hashlib.sha1(str(datadir).encode()).hexdigest()[:12]}"
+    target.mkdir(exist_ok=True)
+    if datadir.is_dir() and not datadir.is_symlink() and not any(datadir.iterdir()):
+        datadir.rmdir()  # left empty by an earlier attempt that postgres could not reach
+    if not datadir.is_symlink() and not datadir.exists():
+        datadir.parent.mkdir(parents=True, exist_ok=True)
+        datadir.symlink_to(target)
+    return datadir
+
+
 @dataclass
 class LocalCluster:
     datadir: Path
@@ -90,7 +114,10 @@ class LocalCluster:
     preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        self.datadir = Path(self.datadir).resolve()
+        self.datadir = Path(self.datadir).absolute()
+        if os.geteuid() == 0 and not _others_can_reach(self.datadir.parent):
+            self.datadir = _linked_outside(self.datadir)
+        self.datadir = self.datadir.resolve()
         self.bindir = find_bindir()
 
     @property
