@@ -107,7 +107,7 @@ def seed_reservations(conn: psycopg.Connection, location_id: uuid.UUID, seed: in
                 end_at = start_at + dt.timedelta(minutes=minutes)
                 batch.append((location_id, customer, tickets[ticket], shifts[shift], d, wall,
                               end_at.astimezone(tz).time(), max(1, capacity - rng.randint(0, 1)), table_id,
-                              "completed" if offset < 0 else "confirmed", uuid.uuid4().hex[:8].upper(),
+                              "completed" if offset < 0 else "confirmed", f"R{len(batch):07X}",  # unique
                               start_at, end_at, end_at + dt.timedelta(minutes=15),
                               end_at if offset < 0 else None))
                 made += 1

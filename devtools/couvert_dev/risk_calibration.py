@@ -145,7 +145,7 @@ def simulate(conn: psycopg.Connection, reservations: int = 60_000, seed: int = 7
             truth[rid] = rng.random() < _sigmoid(logit)
             start_at = day + dt.timedelta(minutes=rng.choice([0, 30, 60, 90]))
             rows.append((rid, location_id, customer_ids[g], ticket_id, shift_id, start_at.date(), start_at.time(),
-                         party, channel, "confirmed", uuid.uuid4().hex[:8].upper(), start_at,
+                         party, channel, "confirmed", f"C{len(scores) + len(rows):08X}", start_at,  # unique
                          start_at + dt.timedelta(hours=2),
                          start_at + dt.timedelta(hours=2),
                          start_at - dt.timedelta(days=lead), "paid" if deposit else "none",
