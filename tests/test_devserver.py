@@ -18,8 +18,8 @@ def test_every_http_route_of_the_template_is_served():
     routes = {(r.method, r.path) for r in read_routes()}
     assert ("GET", "/v1/locations/{location_id}/availability") in routes
     assert ("POST", "/v1/webhooks/stripe") in routes
-    assert len(routes) == 21
-    calendar = next(r for r in read_routes() if r.path.endswith("/calendar"))
+    assert len(routes) == 22
+    calendar = next(r for r in read_routes() if r.path.endswith("/availability/calendar"))
     assert calendar.match("GET", "/v1/locations/abc/availability/calendar") == {"location_id": "abc"}
     assert calendar.match("POST", "/v1/locations/abc/availability/calendar") is None
 

@@ -139,7 +139,7 @@ def test_operator_reads_the_day_list_risk_and_customer(booked, app_env):
                            query={"date": DAY}, headers=op("host-1"))
     assert status == 200 and [r["id"] for r in body["reservations"]] == [rid]
     assert call("transition_status", "GET", f"/v1/locations/{location}/reservations",
-                query={"date": DAY, "status": "cancelled"}, headers=op("host-1"))[1] == {"reservations": []}
+                query={"date": DAY, "status": "cancelled"}, headers=op("host-1"))[1]["reservations"] == []
     status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/shift-risk",
                            query={"date": DAY}, headers=op("host-1"))
     assert status == 200 and body["shifts"][0]["reservation_count"] == 1

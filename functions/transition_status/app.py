@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -47,6 +48,16 @@ def _caller():
 @app.get("/v1/reservations/<reservation_id>")
 def get_reservation(reservation_id: UUID, token: Token = None, token_header: TokenHeader = None) -> Reservation:
     return lifecycle.get_reservation(get_database(), _caller(), reservation_id, token_header or token, current_time())
+
+
+@app.get("/v1/reservations/<reservation_id>/calendar",
+         responses={200: {"description": "the reservation as an iCalendar file",
+                          "content": {"text/calendar": {"schema": {"type": "string"}}}}})
+def calendar_file(reservation_id: UUID, token: Token = None, token_header: TokenHeader = None):
+    ics = lifecycle.calendar_file(get_database(), _caller(), reservation_id, token_header or token, current_time(),
+                                  SETTINGS.public_base_url)
+    return Response(200, "text/calendar; charset=utf-8", ics.decode(),
+                    {"Content-Disposition": 'attachment; filename="reservation.ics"'})
 
 
 @app.post("/v1/reservations/<reservation_id>/transitions")

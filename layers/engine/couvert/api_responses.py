@@ -26,6 +26,18 @@ class CustomerOut(BaseModel):
     phone_number: str | None
 
 
+class RefundOut(BaseModel):
+    amount: str
+    currency: str
+
+
+class CancellationOut(BaseModel):
+    """What cancelling now gives back (the status machine's own rule), shown before one confirms."""
+
+    refund: RefundOut
+    free_until: str  # cancelling until then refunds the whole deposit
+
+
 class GuestReservationOut(BaseModel):
     """A reservation as its guest sees it: never operator notes or the risk model's reasoning."""
 
@@ -58,6 +70,8 @@ class GuestReservationOut(BaseModel):
     guest_notes: str | None
     created_at: str | None
     updated_at: str | None
+    # On a single reservation's read: null when this caller cannot cancel it (and in lists).
+    cancellation: CancellationOut | None = None
 
 
 class AlertOut(BaseModel):
@@ -93,10 +107,6 @@ class CreatedOut(BaseModel):
     manage_token: str | None  # only for the caller who made the booking (a replay from elsewhere: null)
 
 
-class RefundOut(BaseModel):
-    amount: str
-    currency: str
-
 
 class ReservationEnvelope(BaseModel):
     reservation: Reservation
@@ -106,8 +116,34 @@ class TransitionOut(_OmitNone, ReservationEnvelope):
     refund: RefundOut | None = None  # only when cancelling
 
 
+class FloorTableOut(BaseModel):
+    id: str
+    name: str
+    area: str
+    min_capacity: int
+    max_capacity: int
+    group_ids: list[str]  # the table groups it joins into
+
+
+class FloorShiftOut(BaseModel):
+    """One shift of the day with each ticket's pacing and cover limits (the console's summary)."""
+
+    shift_id: str
+    name: str
+    start_time: str
+    end_time: str
+    arrival_interval_minutes: int
+    closed: bool
+    label: str | None
+    tickets: list[dict[str, Any]]
+
+
 class ReservationListOut(BaseModel):
+    """The evening: its reservations, the floor they are laid out on, and the shifts' limits."""
+
     reservations: list[ReservationOut]
+    tables: list[FloorTableOut]
+    shifts: list[FloorShiftOut]
 
 
 class WaitlistEntryOut(BaseModel):

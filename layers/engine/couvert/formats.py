@@ -21,4 +21,8 @@ def plain(value: Any) -> Any:
     """A column value as JSON carries it: ids and moments as text, the rest as they are."""
     if isinstance(value, UUID):
         return str(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes")  # the API's HH:MM
     return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value

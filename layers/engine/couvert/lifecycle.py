@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 
 from couvert.audit import audit, id_text
 from couvert.db import Database, RequestContext
+from couvert.engine.clock import zone
 from couvert.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from couvert.formats import money, plain
 from couvert.manage_tokens import token_hash
@@ -59,8 +60,29 @@ def _load(conn: psycopg.Connection, reservation_id: UUID) -> dict[str, Any]:
 
 def get_reservation(db: Database, caller: RequestContext, reservation_id: UUID,
                     token: str | None, now: dt.datetime) -> dict[str, Any]:
+    """The reservation as this caller may see it, with what cancelling it now would refund (shown
+    before the guest or host confirms a cancellation); `cancellation` is null when they cannot."""
     with reservation_transaction(db, caller, reservation_id, token, now) as (conn, who):
-        return reservation_json(_load(conn, reservation_id), for_guest=not who.is_operator)
+        row = _load(conn, reservation_id)
+        terms = conn.execute(query("cancellation_terms"), {"id": reservation_id, "now": now}).fetchone()
+    body = reservation_json(row, for_guest=not who.is_operator)
+    body["cancellation"] = None if terms is None else {
+        "refund": {"amount": money(Decimal(terms["refund_cents"]) / 100), "currency": row["currency"]},
+        "free_until": terms["free_until"].astimezone(zone(row["timezone"])).isoformat()}
+    return body
+
+
+def calendar_file(db: Database, caller: RequestContext, reservation_id: UUID, token: str | None,
+                  now: dt.datetime, public_base_url: str) -> bytes:
+    """The reservation as an iCalendar file (the widget's "add to calendar"), the same event the
+    guest's messages carry: same UID, and the SEQUENCE of the latest message sent about it."""
+    from couvert.messages import calendar_file_for
+
+    with reservation_transaction(db, caller, reservation_id, token, now) as (conn, _who):
+        row = conn.cursor(row_factory=dict_row).execute(query("calendar_facts"), {"id": reservation_id}).fetchone()
+    if row is None:
+        raise NotFound("reservation not found")
+    return calendar_file_for(row, now, public_base_url)
 
 
 def transition(db: Database, caller: RequestContext, reservation_id: UUID, to: str, reason: str | None,
@@ -145,9 +167,14 @@ def list_reservations(db: Database, caller: RequestContext, location_id: UUID, d
                       status: str | None) -> dict[str, Any]:
     with db.transaction(caller) as conn:
         require_location(conn, location_id)
-        rows = conn.cursor(row_factory=dict_row).execute(
-            query("list_reservations"), {"location_id": location_id, "date": date, "status": status}).fetchall()
-    return {"reservations": [reservation_json(r, for_guest=False) for r in rows]}
+        cur = conn.cursor(row_factory=dict_row)
+        rows = cur.execute(query("list_reservations"),
+                           {"location_id": location_id, "date": date, "status": status}).fetchall()
+        tables = cur.execute(query("floor_tables"), {"location_id": location_id}).fetchall()
+        shifts = cur.execute(query("floor_shifts"), {"location_id": location_id, "date": date}).fetchall()
+    return {"reservations": [reservation_json(r, for_guest=False) for r in rows],
+            "tables": [{k: plain(v) for k, v in t.items()} for t in tables],
+            "shifts": [{k: plain(v) for k, v in s.items()} for s in shifts]}
 
 
 def _event_json(row: dict[str, Any]) -> dict[str, Any]:

@@ -123,6 +123,14 @@ def _money(cents: int | None, currency: str, locale: str, format_currency) -> st
     return format_currency(Decimal(cents) / 100, currency, locale=locale) if cents else None
 
 
+def calendar_file_for(row: dict[str, Any], now: dt.datetime, public_base_url: str) -> bytes:
+    """One reservation's calendar file outside a message (calendar_facts): cancelled ones cancel."""
+    method = "CANCEL" if row["status"] == "cancelled" else "REQUEST"
+    context = {"location": {"name": row["location_name"], "address": row["location_address"]},
+               "manage_link": manage_link(public_base_url, row["id"])}
+    return calendar_entry({**row, "event_created_at": now}, zone(row["timezone"]), method, context)
+
+
 def calendar_entry(row: dict[str, Any], tz: dt.tzinfo, method: str, context: dict[str, Any]) -> bytes:
     """An iCalendar file: one event whose UID is stable per reservation, in the location's time zone
     (with its VTIMEZONE), SEQUENCE counting the changes, and METHOD:CANCEL when cancelled."""

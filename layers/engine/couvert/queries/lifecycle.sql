@@ -48,3 +48,41 @@ update public.reservations set option_expires_at = null where id = %(id)s and st
 -- name: move_to_table
 update public.reservations set table_id = %(table_id)s, table_group_id = %(table_group_id)s
 where id = %(id)s
+
+-- The floor the evening is laid out on (the console's timeline): tables with their area, and the
+-- groups they join into.
+-- name: floor_tables
+select t.id, t.name, a.name as area, t.min_capacity, t.max_capacity,
+       coalesce((select array_agg(m.table_group_id order by m.table_group_id) from public.table_group_members m
+                 where m.location_id = t.location_id and m.table_id = t.id), '{}') as group_ids
+from public.tables t
+join public.areas a on a.location_id = t.location_id and a.id = t.area_id
+where t.location_id = %(location_id)s and t.is_active
+order by a.sort_order, a.name, t.priority desc, t.name
+
+-- The day's shifts with each ticket's pacing and cover limits (the console's shift summary).
+-- name: floor_shifts
+select s.shift_id, s.name, s.start_time, s.end_time, s.arrival_interval_minutes, s.closed, s.label,
+       coalesce((select jsonb_agg(jsonb_build_object(
+                   'ticket_id', st.ticket_id, 'ticket_name', t.name,
+                   'pacing_covers_limit', st.pacing_covers_limit, 'pacing_arrivals_limit', st.pacing_arrivals_limit,
+                   'max_covers_total', st.max_covers_total, 'overbooking_covers', st.overbooking_covers)
+                   order by st.sort_order, t.name)
+                 from public.shift_tickets st
+                 join public.tickets t on t.location_id = st.location_id and t.id = st.ticket_id
+                 where st.location_id = %(location_id)s and st.shift_id = s.shift_id and st.is_active), '[]')
+         as tickets
+from public.get_effective_shift_schedule(%(location_id)s, %(date)s) s
+order by s.sort_order, s.start_time
+
+-- What cancelling now would give back, by the same rule the status machine applies (refund_cents),
+-- for the caller this request is; null when this caller cannot cancel from the current status.
+-- name: cancellation_terms
+select public.refund_cents(r, 'cancelled', public.request_actor(r.location_id), %(now)s) as refund_cents,
+       r.start_at - make_interval(hours => coalesce((r.policy_snapshot ->> 'cancel_free_hours')::int, 0))
+         as free_until
+from public.reservations r
+where r.id = %(id)s
+  and exists (select 1 from public.reservation_status_transitions x
+              where x.from_status = r.status and x.to_status = 'cancelled'
+                and public.request_actor(r.location_id) = any (x.actor_types))

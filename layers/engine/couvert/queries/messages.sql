@@ -27,3 +27,16 @@ join public.locations l on l.id = r.location_id
 join public.tickets t on t.location_id = r.location_id and t.id = r.ticket_id
 left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id
 where e.id = %(event_id)s and r.id = %(reservation_id)s
+
+-- The calendar file of one reservation (the widget's "add to calendar"): the same event its
+-- messages carry, at the SEQUENCE of the latest calendar-bearing message.
+-- name: calendar_facts
+select r.id, r.reference, r.status, r.start_at, r.end_at, r.party_size, l.timezone,
+       l.name as location_name, l.address as location_address,
+       greatest((select count(*) from public.outbox_events o
+                 where o.location_id = r.location_id and o.reservation_id = r.id
+                   and o.kind in ('message.confirmation', 'message.modification', 'message.cancellation')) - 1,
+                0) as sequence
+from public.reservations r
+join public.locations l on l.id = r.location_id
+where r.id = %(id)s
