@@ -115,7 +115,8 @@ def cmd_dev(args: argparse.Namespace) -> None:
     print(f"try: curl 'http://{args.host}:{args.port}/v1/locations/{location_id}/availability?date=YYYY-MM-DD&party_size=2'")
     print(f"guest messages: http://{args.host}:{args.port}/dev/mail (the scheduled function runs every minute)")
     try:
-        serve(args.host, args.port, {"location_id": location_id, "database_url": url})
+        serve(args.host, args.port, {"location_id": location_id, "database_url": url, "test_payments": stripe is not None,
+                                     "stripe_publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY")})
     finally:
         if stripe:
             stripe.stop()

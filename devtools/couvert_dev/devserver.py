@@ -167,12 +167,13 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
                 found = message_page(folder, url.path.removeprefix("/dev/mail/"))
                 if found is not None:
                     return self._send(200, found[0], found[1])
-            if self.command == "GET" and url.path in ("/", "/widget", "/operator"):
-                page = WEB_DIR / ("operator.html" if url.path == "/operator" else "widget.html")
-                if page.exists():
-                    return self._send(200, page.read_bytes(), "text/html; charset=utf-8")
+            if self.command == "GET" and (found := static_file(url.path)) is not None:
+                return self._send(200, found[0], found[1])
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if self.command == "POST" and url.path == "/dev/test-payment" and info.get("test_payments"):
+                status, answer = test_payment(body)
+                return self._send(status, json.dumps(answer).encode(), "application/json")
             headers = {k.lower(): v for k, v in self.headers.items()}
             for route in routes:
                 params = route.match(self.command, url.path)
@@ -193,6 +194,54 @@ def make_handler(routes: list[Route], info: dict[str, Any]):
             raise AttributeError(name)
 
     return Handler
+
+
+PAGES = {"/": "widget.html", "/widget": "widget.html", "/manage": "manage.html", "/operator": "operator.html",
+         "/docs": "docs.html", "/embed.js": "embed.js"}
+CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def static_file(path: str) -> tuple[bytes, str] | None:
+    """The pages (web/), their scripts and styles (/web/...), and the API docs' assets, which come from
+    the swagger-ui-bundle package so /docs works offline; None when `path` is none of them."""
+    if path in PAGES:
+        base, name = WEB_DIR, PAGES[path]
+    elif path.startswith("/web/"):
+        base, name = WEB_DIR, path.removeprefix("/web/")
+    elif path.startswith("/docs/assets/"):
+        import swagger_ui_bundle
+
+        base, name = Path(swagger_ui_bundle.swagger_ui_path), path.removeprefix("/docs/assets/")
+    else:
+        return None
+    file = (base / name).resolve()
+    if not file.is_relative_to(base.resolve()) or file.suffix not in CONTENT_TYPES or not file.is_file():
+        return None  # nothing outside those folders, whatever `..` the path carries
+    return file.read_bytes(), CONTENT_TYPES[file.suffix]
+
+
+def test_payment(body: bytes) -> tuple[int, dict[str, Any]]:
+    """The widget's marked test-payment step when `make dev` runs localstripe: pay a PaymentIntent with
+    Stripe's test card, as Stripe Elements would in the guest's browser.  localstripe then sends the
+    signed `payment_intent.succeeded` to our webhook route, which confirms the reservation."""
+    import stripe
+
+    from couvert.settings import get_settings
+
+    try:
+        intent_id = json.loads(body or b"{}")["payment_intent_id"]
+    except (ValueError, KeyError, TypeError):
+        return 422, {"error": {"code": "validation_failed", "message": "payment_intent_id is required",
+                               "details": {"fields": {"payment_intent_id": "required"}}}}
+    settings = get_settings()
+    client = stripe.StripeClient(settings.stripe_secret_key, base_addresses={"api": settings.stripe_api_base})
+    try:
+        client.v1.payment_intents.update(intent_id, params={"payment_method": "pm_card_visa"})
+        intent = client.v1.payment_intents.confirm(intent_id)
+    except stripe.StripeError as error:
+        return 422, {"error": {"code": "payment_failed", "message": str(error.user_message or error), "details": {}}}
+    return 200, {"status": intent.status}
 
 
 def run_schedule_every_minute(stop: threading.Event) -> threading.Thread:
