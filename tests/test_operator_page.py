@@ -1,19 +1,16 @@
 """The host's page in a real browser (Debian's Chromium through Playwright): the evening with risk
-badges and alerts, who may not come, the waitlist, and a guest's card with a note added."""
+badges and alerts, who may not come, the waitlist, a guest's card with a note added, and a phone
+booking made from the console at the table the host chose."""
 
 import re
-import shutil
-import threading
-from http.server import ThreadingHTTPServer
 
+import psycopg
 import pytest
 
-from couvert_dev.devserver import make_handler, read_routes
 from couvert_dev.tokens import issue_dev_token
 from tests.support import call
-from tests.support.api import DAY, JWT_SECRET, book, booking_body, op
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.support.api import DAY, JWT_SECRET, book, booking_body, ids, op
+from tests.support.browser import browser, dev_server, screenshot, watch_errors
 
 
 @pytest.fixture
@@ -25,28 +22,21 @@ def evening(app_env, demo_location, host):
     call("create_reservation", "POST", f"/v1/locations/{demo_location}/waitlist", source_ip="198.51.100.7",
          body={"date": DAY, "time_from": "18:00", "time_to": "20:00", "party_size": 4,
                "guest": {"first_name": "Wait", "last_name": "Ing", "email": "wait@example.com"}})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(read_routes(), {"location_id": str(demo_location)}))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", booked
-    httpd.shutdown()
-    httpd.server_close()
+    with dev_server({"location_id": str(demo_location)}) as base:
+        yield base, booked
 
 
 @pytest.mark.browser
 def test_the_hosts_evening_in_a_browser(evening):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, booked = evening
-    assert CHROMIUM, "Chromium is installed by `make test` (Debian package chromium)"
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{base}/operator#token={issue_dev_token('host-1', JWT_SECRET)}")
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        errors = watch_errors(page)
+        page.goto(f"{base}/operator?date={DAY}#token={issue_dev_token('host-1', JWT_SECRET)}")
         assert "#token" not in page.url  # the token left the address bar
-        page.fill("#date", DAY)
-        page.click("#load")
+        page.get_by_role("button", name="List", exact=True).click()
         row = page.locator("#rows tr", has_text=booked["reference"])
         expect(row).to_contain_text("severe shellfish allergy")
         expect(row.locator(".risk")).to_have_text(re.compile(r"^\d+%$"))
@@ -59,5 +49,36 @@ def test_the_hosts_evening_in_a_browser(evening):
         card.locator("#note").fill("prefers the window")
         card.get_by_role("button", name="Add note").click()
         expect(card).to_contain_text("prefers the window")
-        browser.close()
-    assert errors == []
+        assert errors == []
+
+
+@pytest.mark.browser
+def test_a_phone_booking_from_the_console_takes_the_hosts_table(evening, app_env):
+    from playwright.sync_api import expect
+
+    base, _ = evening
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        errors = watch_errors(page)
+        page.goto(f"{base}/operator?date={DAY}#token={issue_dev_token('host-1', JWT_SECRET)}")
+        expect(page.locator(".block").first).to_be_visible()
+        page.keyboard.press("n")  # the shortcut for a new booking
+        dialog = page.locator("#booking-dialog")
+        expect(dialog).to_be_visible()
+        dialog.get_by_label("Channel", exact=True).select_option("phone")
+        dialog.get_by_label("Ticket", exact=True).select_option(label="Regular Dinner")
+        expect(dialog.get_by_label("Time", exact=True).locator("option[value='20:00']")).to_have_count(1)
+        dialog.get_by_label("Time", exact=True).select_option("20:00")
+        dialog.get_by_label("Table", exact=True).select_option(ids(app_env)["table:R3"])
+        for label, value in {"First name": "Tel", "Last name": "Efoon", "E-mail": "tel@example.com",
+                             "Phone": "020 123 4567"}.items():
+            dialog.get_by_label(label, exact=True).fill(value)
+        dialog.get_by_role("button", name="Book", exact=True).click()
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#drawer-title")).to_contain_text("20:00 Tel Efoon")
+        screenshot(page, "console-phone-booking")
+        assert errors == []
+    with psycopg.connect(app_env) as conn:
+        channel, table = conn.execute("select r.channel, t.name from reservations r join tables t on t.id = r.table_id "
+                                      "where r.contact_last_name = 'Efoon'").fetchone()
+    assert (channel, table) == ("phone", "R3")

@@ -138,9 +138,10 @@ function el(tag, text, attrs = {}) {
 const money = (amount, currency) => new Intl.NumberFormat(lang, {style: "currency", currency}).format(Number(amount));
 const longDate = (iso) => new Intl.DateTimeFormat(lang, {weekday: "long", day: "numeric", month: "long", timeZone: "UTC"})
   .format(new Date(`${iso}T00:00:00Z`));
-// A moment in the restaurant's own time (offsets come with the API's timestamps).
-const moment = (iso, timeZone) => new Intl.DateTimeFormat(lang, {weekday: "short", day: "numeric", month: "short",
-  hour: "2-digit", minute: "2-digit", timeZone}).format(new Date(iso));
+// A moment in the restaurant's own time: the API's timestamps carry the restaurant's offset, so their
+// wall-clock part is what the restaurant's clock shows (wherever the guest's browser is).
+const moment = (iso) => new Intl.DateTimeFormat(lang, {weekday: "short", day: "numeric", month: "short",
+  hour: "2-digit", minute: "2-digit", timeZone: "UTC"}).format(new Date(`${iso.slice(0, 19)}Z`));
 
 class ApiError extends Error {
   constructor(status, error) {

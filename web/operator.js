@@ -293,10 +293,12 @@ async function undoLast() {
 // ---- the reservation drawer -----------------------------------------------------------------------------
 async function openDrawer(id, askCancel = false) {
   state.openId = id;
+  const asked = state.drawerAsked = (state.drawerAsked || 0) + 1;
   let r;
   try { r = await api("GET", `/v1/reservations/${id}`); } catch (e) { fail(e); return; }
-  const drawer = $("drawer");
-  drawer.hidden = false;
+  if (asked !== state.drawerAsked) return;  // the host opened another one meanwhile: the last asked wins
+  $("drawer").hidden = false;
+  document.body.classList.add("drawer-open");
   $("drawer-title").textContent = `${r.start_time} ${guestName(r)} · ${r.party_size}`;
   const body = $("drawer-body");
   body.innerHTML = "";
@@ -326,7 +328,7 @@ async function openDrawer(id, askCancel = false) {
   body.appendChild(actions);
   $("drawer-title").focus();
   if (askCancel) askToCancel(r);
-  if (r.customer.id) showCustomer(r.customer.id); else $("customer").hidden = true;
+  if (r.customer.id) showCustomer(r.customer.id, asked); else $("customer").hidden = true;
 }
 
 // A cancellation shows what the policy refunds (for this host or manager) before it is made.
@@ -352,12 +354,14 @@ function askToCancel(r) {
 
 function closeDrawer() {
   $("drawer").hidden = true;
+  document.body.classList.remove("drawer-open");
   state.openId = null;
 }
 
-async function showCustomer(customerId) {
+async function showCustomer(customerId, asked = state.drawerAsked) {
   try {
     const c = await api("GET", `/v1/locations/${state.locationId}/customers/${customerId}`);
+    if (asked !== state.drawerAsked) return;  // another reservation's drawer is open by now
     const card = $("customer");
     card.innerHTML = "";
     card.hidden = false;
@@ -381,7 +385,7 @@ async function showCustomer(customerId) {
       try {
         await api("POST", `/v1/locations/${state.locationId}/customers/${customerId}/notes`,
                   {note: input.value, is_alert: alertBox.checked, note_type: alertBox.checked ? "allergy" : "general"});
-        showCustomer(customerId);
+        showCustomer(customerId, asked);
       } catch (e) { fail(e); }
     };
     card.appendChild(form);
@@ -458,9 +462,11 @@ function openBooking() {
 async function fillTimes() {
   const select = form.elements.time;
   select.innerHTML = "";
+  const asked = state.timesAsked = (state.timesAsked || 0) + 1;
   try {
     const day = await api("GET", `/v1/locations/${state.locationId}/availability?date=${$("date").value}` +
       `&party_size=${form.elements.party_size.value}&channel=${form.elements.channel.value}&ticket_id=${form.elements.ticket_id.value}`);
+    if (asked !== state.timesAsked) return;  // the form changed meanwhile: its own answer fills the times
     for (const ticket of day.tickets) for (const shift of ticket.shifts) for (const slot of shift.slots) {
       if (!slot.available) continue;
       select.appendChild(el("option", `${slot.time}${slot.slot_type === "squeeze" ? ` (squeeze ${slot.duration_minutes} min)` : ""}`,

@@ -214,7 +214,7 @@ function manageHeaders() { return {"X-Manage-Token": state.booked.manage_token};
 
 async function startPayment() {
   const payment = state.booked.payment;
-  const until = payment.expires_at ? moment(payment.expires_at, state.timezone) : "";
+  const until = payment.expires_at ? moment(payment.expires_at) : "";
   $("pay-amount").textContent = t("payAmount", money(payment.amount, payment.currency), until);
   show("step-pay");
   if (state.stripeKey && payment.client_secret) return stripeElements(payment);

@@ -1,0 +1,160 @@
+"""The product in a real browser (Debian's Chromium through Playwright), as a guest and a host use it:
+a deposit booked and paid through localstripe and its signed webhook, the confirmation in the mail
+sink, a cancellation with the refund shown first; the host's moves on the timeline; the widget in
+Dutch on a phone; axe-core on the guest's pages.  Screenshots go to build/screenshots/."""
+
+import email
+import re
+import urllib.parse
+import urllib.request
+from email import policy
+
+import psycopg
+import pytest
+
+from couvert.db import get_database
+from couvert.messaging import MailSink
+from couvert.outbox import dispatch
+from couvert.payments import get_payments
+from couvert.settings import current_time
+from couvert_dev.tokens import issue_dev_token
+from tests.support.api import DAY, JWT_SECRET, WEBHOOK_SECRET, book, booking_body, ids
+from tests.support.browser import axe_violations, browser, dev_server, screenshot, watch_errors
+from tests.support.clock import at, day
+from tests.support.stripe import refunds_of
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def site(stripe_env, app_env, demo_location):
+    """The development server with test payments on, localstripe sending its signed events to it."""
+    with dev_server({"location_id": str(demo_location), "test_payments": True}) as base:
+        data = urllib.parse.urlencode({"url": f"{base}/v1/webhooks/stripe", "secret": WEBHOOK_SECRET}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"{stripe_env}/_config/webhooks/couvert", data=data), timeout=5)
+        yield base
+
+
+def test_a_guest_books_pays_and_cancels_a_deposit_in_the_browser(site, stripe_env, app_env, tmp_path):
+    import stripe
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        page = chromium.new_page(locale="en-GB")
+        errors = watch_errors(page)
+        page.goto(f"{site}/?date={DAY}")
+        expect(page.locator("#time-title")).to_contain_text("Choose a time")
+        chef = page.locator("article", has=page.get_by_role("heading", name="Chef's Table"))
+        expect(chef).to_contain_text("Deposit of €25.00 per person")
+        expect(chef).to_contain_text("Free cancellation until 48 hours before your visit")
+        assert axe_violations(page) == []
+        screenshot(page, "widget-times")
+        chef.get_by_role("button", name=re.compile(r"^19:00")).click()
+        page.fill("#first_name", "Grace")
+        page.fill("#last_name", "Hopper")
+        page.fill("#email", "grace@example.com")
+        page.fill("#phone", "06 12345678")  # a national number, read in the restaurant's country
+        page.get_by_role("button", name="Book", exact=True).click()
+        expect(page.locator("#pay-amount")).to_contain_text("€50.00")
+        expect(page.locator("#test-payment")).to_contain_text("no real money moves")
+        screenshot(page, "widget-payment")
+        page.get_by_role("button", name="Pay with the test card").click()
+        # Confirmed by Stripe's signed webhook (localstripe -> our webhook route), not by the browser.
+        expect(page.locator("#done-title")).to_have_text("Your table is booked", timeout=20000)
+        reference = page.locator("#done-summary dd").first.inner_text()
+        expect(page.locator("#done-summary")).to_contain_text("Paid")
+        expect(page.locator("#ics")).to_have_attribute("href", re.compile("^blob:"))
+        screenshot(page, "widget-confirmed")
+
+        # The confirmation goes out with the next scheduled run.
+        sent = dispatch(get_database(worker=True), current_time(), messenger=MailSink(tmp_path, "noreply@example.com"),
+                        public_base_url=site)
+        assert sent["done"] >= 1
+        mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in tmp_path.glob("*.eml")]
+        [confirmation] = [m for m in mails if reference in m.get_body(("plain",)).get_content()]
+        assert confirmation["To"] == "grace@example.com"
+
+        page.get_by_role("link", name="Change or cancel your reservation").click()
+        expect(page.locator("#summary")).to_contain_text(reference)
+        assert axe_violations(page) == []
+        page.get_by_role("button", name="Cancel reservation").click()
+        expect(page.locator("#refund")).to_have_text("You will get €50.00 back.")  # before confirming
+        # 48 hours before 19:00 on the restaurant's clock (Amsterdam), whatever the browser's zone.
+        monday = day(7)
+        expect(page.locator("#free-until")).to_contain_text(f"Mon, {monday:%b} {monday.day}, 07:00 PM")
+        screenshot(page, "manage-cancel")
+        page.get_by_role("button", name="Yes, cancel").click()
+        expect(page.locator("#status")).to_contain_text("Your reservation is cancelled. €50.00 will be refunded")
+        expect(page.locator("#summary")).to_contain_text("cancelled")
+        assert errors == []
+
+    # And the money goes back: the refund the page promised, through Stripe.
+    dispatch(get_database(worker=True), current_time(), payments=get_payments())
+    with psycopg.connect(app_env) as conn:
+        pi = conn.execute("select payment_intent_id from reservations where reference = %s", (reference,)).fetchone()[0]
+    assert refunds_of(stripe.StripeClient("sk_test_couvert", base_addresses={"api": stripe_env}), pi) == [5000]
+
+
+def test_a_host_seats_completes_and_marks_a_no_show_on_the_timeline(site, app_env, demo_location, host, set_now):
+    from playwright.sync_api import expect
+
+    names = ids(app_env)
+    first = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2))[1]["reservation"]
+    second = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 4,
+                                              guest={"first_name": "Alan", "last_name": "Turing",
+                                                     "email": "alan@example.com"}))[1]["reservation"]
+    set_now(at(9, "19:30"))  # the evening itself: the no-show grace (15 minutes) has passed
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        errors = watch_errors(page)
+        page.goto(f"{site}/operator?date={DAY}#token={issue_dev_token('host-1', JWT_SECRET)}")
+        ada = page.locator(f'.block[data-id="{first["id"]}"]')
+        alan = page.locator(f'.block[data-id="{second["id"]}"]')
+        expect(ada).to_have_class(re.compile("s-confirmed"))
+        screenshot(page, "console-timeline")
+
+        ada.click()
+        page.locator("#drawer").get_by_role("button", name="Seat", exact=True).click()
+        expect(ada).to_have_class(re.compile("s-seated"))
+        page.get_by_role("button", name="Undo (u)").click()  # a mis-tap, taken back
+        expect(ada).to_have_class(re.compile("s-confirmed"))
+        expect(page.locator("#drawer dl")).to_contain_text("confirmed")
+        page.locator("#drawer").get_by_role("button", name="Seat", exact=True).click()
+        expect(ada).to_have_class(re.compile("s-seated"))
+        expect(page.locator("#drawer dl")).to_contain_text("seated")
+        page.locator("#drawer-title").focus()
+        page.keyboard.press("c")  # the host's shortcut: complete the open reservation
+        expect(ada).to_have_class(re.compile("s-completed"))
+
+        alan.click()
+        expect(page.locator("#drawer-title")).to_contain_text("Alan Turing")
+        page.locator("#drawer").get_by_role("button", name="No-show", exact=True).click()
+        expect(alan).to_have_class(re.compile("s-no_show"))
+        page.keyboard.press("Escape")
+        expect(page.locator("#drawer")).to_be_hidden()
+
+        page.fill("#search", "turing")
+        expect(ada).to_have_class(re.compile("hidden-by-search"))
+        expect(alan).not_to_have_class(re.compile("hidden-by-search"))
+        screenshot(page, "console-after-service")
+        assert errors == []
+
+
+def test_the_widget_in_dutch_on_a_phone(site):
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 390, "height": 844}, locale="nl-NL", is_mobile=True, has_touch=True)
+        errors = watch_errors(page)
+        page.goto(f"{site}/?date={DAY}")
+        expect(page.locator("h1")).to_have_text("Reserveer een tafel")
+        expect(page.locator("html")).to_have_attribute("lang", "nl")
+        chef = page.locator("article", has=page.get_by_role("heading", name="Chef's Table"))
+        expect(chef).to_contain_text("Aanbetaling van € 25,00 per persoon")
+        # Mobile first: nothing wider than the phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        screenshot(page, "widget-nl-phone")
+        page.select_option("#lang", "en")  # switchable
+        expect(page.locator("h1")).to_have_text("Reserve a table")
+        expect(chef).to_contain_text("Deposit of €25.00 per person")
+        assert errors == []
