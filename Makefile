@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev dev-stop test test-faketime test-pgbouncer chromium lint bench openapi clean rds-ca
+.PHONY: dev dev-stop test test-faketime test-pgbouncer chromium axe lint bench openapi clean rds-ca
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ dev-stop: $(STAMP)
 ## Lint, the whole test suite against a throwaway PostgreSQL (or $$DATABASE_URL), then the suite again
 ## with the application's clock 400 days ahead (libfaketime) while PostgreSQL keeps the real one, and
 ## once more with the functions reaching PostgreSQL through PgBouncer in transaction mode (as RDS Proxy)
-test: $(STAMP) lint chromium
+test: $(STAMP) lint chromium axe
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-faketime
 	$(MAKE) --no-print-directory test-pgbouncer
@@ -37,6 +37,12 @@ chromium:
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq >/dev/null && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  { echo "make test: install Debian's chromium package for the browser tests"; exit 1; }
+
+## axe-core (npm) for the pages' accessibility checks, under build/npm (the tests install it too when missing)
+AXE := build/npm/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	npm install --prefix build/npm --no-audit --no-fund --silent axe-core@4.14.1
 
 test-faketime: $(STAMP)
 	tests/with_faketime.sh $(BIN)/pytest -q -m "not fuzz and not calibration and not browser"

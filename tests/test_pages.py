@@ -54,6 +54,7 @@ def test_a_guest_books_pays_and_cancels_a_deposit_in_the_browser(site, stripe_en
         page.fill("#last_name", "Hopper")
         page.fill("#email", "grace@example.com")
         page.fill("#phone", "06 12345678")  # a national number, read in the restaurant's country
+        assert axe_violations(page) == []  # the form too
         page.get_by_role("button", name="Book", exact=True).click()
         expect(page.locator("#pay-amount")).to_contain_text("€50.00")
         expect(page.locator("#test-payment")).to_contain_text("no real money moves")
@@ -153,6 +154,7 @@ def test_the_widget_in_dutch_on_a_phone(site):
         expect(chef).to_contain_text("Aanbetaling van € 25,00 per persoon")
         # Mobile first: nothing wider than the phone.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert axe_violations(page) == []
         screenshot(page, "widget-nl-phone")
         page.select_option("#lang", "en")  # switchable
         expect(page.locator("h1")).to_have_text("Reserve a table")
