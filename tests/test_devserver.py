@@ -98,14 +98,6 @@ def test_fuzzing_the_openapi_document_finds_no_server_errors(server, tmp_path):
     assert result.returncode == 0, result.stdout[-6000:]
 
 
-def test_the_guest_widget_and_the_operator_page_are_served(server):
-    base, _ = server
-    status, body = _get(f"{base}/")
-    assert status == 200 and b"Book a table" in body and b"/availability?date=" in body
-    status, body = _get(f"{base}/operator")
-    assert status == 200 and b"/transitions" in body
-
-
 def test_the_mail_sink_is_listed_and_shown(server, monkeypatch, tmp_path):
     from couvert.settings import reload_settings
 
@@ -121,3 +113,23 @@ def test_the_mail_sink_is_listed_and_shown(server, monkeypatch, tmp_path):
     status, body = _get(f"{base}/dev/mail/20990101T000000-e1.eml")
     assert status == 200 and b"<p>Dear Ada</p>" in body
     assert _get(f"{base}/dev/mail/..%2Fsecret.eml")[0] == 404
+
+
+def test_pages_docs_and_their_assets_are_served_and_nothing_beside_them(server):
+    base, _ = server
+    for path, kind in {"/": "text/html", "/manage": "text/html", "/operator": "text/html", "/docs": "text/html",
+                       "/embed.js": "text/javascript", "/web/widget.js": "text/javascript",
+                       "/web/guest.css": "text/css", "/docs/assets/swagger-ui-bundle.js": "text/javascript"}.items():
+        request = urllib.request.Request(f"{base}{path}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200 and response.headers["Content-Type"].startswith(kind), path
+    # No way out of web/ or the Swagger UI folder, however the path is spelled.
+    for path in ("/web/../pyproject.toml", "/web/%2e%2e/Makefile", "/web/../../etc/passwd", "/docs/assets/../__init__.py",
+                 "/web/", "/web/nothing.js"):
+        assert _get(f"{base}{path}")[0] == 404, path
+
+
+def test_test_payments_exist_only_when_make_dev_runs_localstripe(server):
+    base, _ = server  # this server was started without test payments
+    status, body = _get(f"{base}/dev/test-payment", method="POST", data=b'{"payment_intent_id": "pi_x"}')
+    assert status == 404

@@ -4,10 +4,12 @@ sink, a cancellation with the refund shown first; the host's moves on the timeli
 Dutch on a phone; axe-core on the guest's pages.  Screenshots go to build/screenshots/."""
 
 import email
+import json
 import re
 import urllib.parse
 import urllib.request
 from email import policy
+from importlib.resources import files
 
 import psycopg
 import pytest
@@ -160,3 +162,17 @@ def test_the_widget_in_dutch_on_a_phone(site):
         expect(page.locator("h1")).to_have_text("Reserve a table")
         expect(chef).to_contain_text("Deposit of €25.00 per person")
         assert errors == []
+
+
+def test_the_api_docs_render_offline(site):
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        page = chromium.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"{site}/docs")
+        document = json.loads(files("couvert").joinpath("openapi.json").read_text())
+        operations = sum(len(methods) for methods in document["paths"].values())
+        expect(page.locator(".opblock")).to_have_count(operations)  # every route, from /openapi.json
+    assert all(url.startswith(site) for url in requested)  # no CDN: every asset from this server

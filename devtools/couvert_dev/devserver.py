@@ -204,15 +204,15 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; c
 
 def static_file(path: str) -> tuple[bytes, str] | None:
     """The pages (web/), their scripts and styles (/web/...), and the API docs' assets, which come from
-    the swagger-ui-bundle package so /docs works offline; None when `path` is none of them."""
+    the swagger-ui-py package so /docs works offline; None when `path` is none of them."""
     if path in PAGES:
         base, name = WEB_DIR, PAGES[path]
     elif path.startswith("/web/"):
         base, name = WEB_DIR, path.removeprefix("/web/")
     elif path.startswith("/docs/assets/"):
-        import swagger_ui_bundle
+        import swagger_ui  # swagger-ui-py: Swagger UI 5 (OpenAPI 3.1), served from the package
 
-        base, name = Path(swagger_ui_bundle.swagger_ui_path), path.removeprefix("/docs/assets/")
+        base, name = Path(swagger_ui.__file__).parent / "static", path.removeprefix("/docs/assets/")
     else:
         return None
     file = (base / name).resolve()
