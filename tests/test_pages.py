@@ -176,3 +176,82 @@ def test_the_api_docs_render_offline(site):
         operations = sum(len(methods) for methods in document["paths"].values())
         expect(page.locator(".opblock")).to_have_count(operations)  # every route, from /openapi.json
     assert all(url.startswith(site) for url in requested)  # no CDN: every asset from this server
+
+
+def test_the_manage_page_asks_for_a_reconfirmation_and_takes_it(site, app_env, demo_location):
+    from playwright.sync_api import expect
+
+    created = book(demo_location, booking_body(ids(app_env)["Regular Dinner"], "19:30", 2))[1]
+    rid, token = created["reservation"]["id"], created["manage_token"]
+    with psycopg.connect(app_env) as conn:  # the reconfirmation sweep has asked this guest
+        conn.execute("update reservations set reconfirm_sent_at = %s where id = %s", (current_time(), rid))
+    with browser() as chromium:
+        page = chromium.new_page(locale="nl-NL")
+        errors = watch_errors(page)
+        page.goto(f"{site}/manage?r={rid}&t={token}")
+        expect(page.locator("#reconfirm-box")).to_contain_text("Het restaurant vraagt je te bevestigen")
+        page.get_by_role("button", name="Ja, ik kom").click()
+        expect(page.locator("#status")).to_have_text("Dank je, je bezoek is bevestigd.")
+        expect(page.locator("#reconfirm-box")).to_be_hidden()
+        page.goto(f"{site}/manage?r={rid}&t=not-the-token")
+        expect(page.locator("#status")).to_contain_text("We kunnen deze reservering niet vinden")
+        assert errors == []
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select reconfirmed_at is not null from reservations where id = %s", (rid,)).fetchone()[0]
+
+
+def test_the_host_sees_what_a_cancellation_refunds_before_making_it(site, deposit, app_env):
+    from playwright.sync_api import expect
+
+    from tests.support.stripe import deliver, event, pay
+
+    body, client = deposit
+    pay(client, body["payment"]["payment_intent_id"])
+    deliver(event("payment_intent.succeeded", {"id": body["payment"]["payment_intent_id"]}))
+    rid = body["reservation"]["id"]
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        errors = watch_errors(page)
+        page.goto(f"{site}/operator?date={DAY}#token={issue_dev_token('host-1', JWT_SECRET)}")
+        page.locator(f'.block[data-id="{rid}"]').click()
+        page.locator("#drawer").get_by_role("button", name="Cancel", exact=True).click()
+        expect(page.locator("#refund-preview")).to_have_text("The guest gets €50.00 back.")
+        page.locator("#cancel-confirm").get_by_role("button", name="Cancel reservation").click()
+        expect(page.locator("#message")).to_contain_text("cancelled · refund €50.00")
+        expect(page.locator(f'.block[data-id="{rid}"]')).to_have_count(0)  # gone from the floor
+        assert errors == []
+
+
+def test_the_embed_snippet_puts_the_widget_on_another_site(site):
+    import http.server
+    import threading
+
+    from playwright.sync_api import expect
+
+    page_html = (f'<!doctype html><html lang="en"><title>Bistro</title><h1>Bistro</h1><div id="booking"></div>'
+                 f'<script src="{site}/embed.js" data-target="#booking" data-lang="nl" data-date="{DAY}" async></script>')
+
+    class RestaurantSite(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server interface
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page_html.encode())
+
+        def log_message(self, *args):
+            pass
+
+    restaurant = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RestaurantSite)
+    threading.Thread(target=restaurant.serve_forever, daemon=True).start()
+    try:
+        with browser() as chromium:
+            page = chromium.new_page()
+            page.goto(f"http://127.0.0.1:{restaurant.server_address[1]}/")  # another origin than the widget's
+            frame = page.frame_locator("#booking iframe")
+            expect(frame.locator("h1")).to_have_text("Reserveer een tafel")
+            expect(frame.locator("#time-title")).to_be_visible()
+            # The iframe grows to the widget's height (reported by postMessage), no inner scrollbar.
+            page.wait_for_function("document.querySelector('#booking iframe').getBoundingClientRect().height > 1000")
+    finally:
+        restaurant.shutdown()
+        restaurant.server_close()
