@@ -17,6 +17,8 @@ DISTRIBUTIONS = {"aws_lambda_powertools": "aws-lambda-powertools", "aws_xray_sdk
                  "phonenumbers": "phonenumbers", "jwt": "pyjwt", "stripe": "stripe", "boto3": "boto3",
                  "botocore": "boto3", "tzdata": "tzdata", "jinja2": "jinja2", "icalendar": "icalendar",
                  "babel": "babel"}
+# Provided by the Lambda Python runtime itself, imported guardedly (couvert/snapstart.py): not in the layer.
+LAMBDA_RUNTIME = {"snapshot_restore_py"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -44,7 +46,7 @@ def test_every_third_party_import_of_the_runtime_is_in_the_layer_requirements():
                     for line in (ROOT / "layers/engine/requirements.txt").read_text().splitlines()
                     if line.strip() and not line.startswith("#")}
     third_party = set().union(*(imports_of(p) for p in layer_files() + FUNCTIONS)) \
-        - set(sys.stdlib_module_names) - {"couvert", "__future__"}
+        - set(sys.stdlib_module_names) - {"couvert", "__future__"} - LAMBDA_RUNTIME
     assert {name: DISTRIBUTIONS.get(name) for name in third_party
             if DISTRIBUTIONS.get(name) not in requirements} == {}
 
