@@ -130,6 +130,21 @@ def server_ms(server_url: str, dbname: str, reset: bool = False) -> float | None
         return None
 
 
+def top_statements(server_url: str, dbname: str, per: int, limit: int = 8) -> list[dict] | None:
+    """The top-level statements with the most server time on `dbname`, per booking (results.json only)."""
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=dbname)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                """select s.total_exec_time, s.calls, s.query from pg_stat_statements s
+                   join pg_database d on d.oid = s.dbid where d.datname = %s and s.toplevel
+                   order by s.total_exec_time desc limit %s""", (dbname, limit)).fetchall()
+    except psycopg.Error:
+        return None
+    return [{"ms_per_booking": round(total / per, 3), "calls_per_booking": round(calls / per, 2),
+             "query": " ".join(text.split())[:160]} for total, calls, text in rows]
+
+
 def pgbench_tps(server_url: str, clients: int, seconds: int) -> tuple[float, float | None]:
     """pgbench tpcb-like: its TPS, and the server time of one transaction (ms, when measurable)."""
     from couvert_dev.pgcluster import find_bindir
@@ -203,6 +218,7 @@ def run(server_url: str, url: str) -> dict:
         elapsed = time.perf_counter() - t0
         booking_server_ms = server_ms(server_url, dbname) if measurable else None
     booked = sum(b for b, _, _ in results)
+    statements = top_statements(server_url, dbname, max(booked, 1)) if measurable else None
     tps = booked / elapsed
     reference, tpcb_server_ms = pgbench_tps(server_url, 8, seconds)
     figures.update({"B5_booking_tps": tps, "B5_pgbench_tps": reference, "B5_ratio": tps / reference,
@@ -211,5 +227,5 @@ def run(server_url: str, url: str) -> dict:
     if booking_server_ms is not None and tpcb_server_ms:
         per_booking = booking_server_ms / max(booked, 1)
         figures.update({"B5db_server_ms_per_booking": per_booking, "B5db_server_ms_per_tpcb": tpcb_server_ms,
-                        "B5db_ratio": per_booking / tpcb_server_ms})
+                        "B5db_ratio": per_booking / tpcb_server_ms, "B5db_top_statements": statements})
     return figures
