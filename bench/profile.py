@@ -22,46 +22,11 @@ import pstats
 import random
 import sys
 import tempfile
-import threading
 import time
 
 import psycopg
 
-from bench.booking import B4_DAY, ROOT, _book, _client_env
-
-
-class LockClock:
-    """Client-side hold time of the (location, date) lock: from locked_snapshot's call (the lock is
-    its first statement) to the end of the transaction's commit or rollback."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._local = threading.local()
-
-    def install(self) -> None:
-        from couvert import booking, seating
-
-        original = seating.locked_snapshot
-        clock = self
-
-        def timed_locked_snapshot(*args, **kwargs):
-            clock._local.start = time.perf_counter()
-            return original(*args, **kwargs)
-
-        seating.locked_snapshot = booking.locked_snapshot = timed_locked_snapshot
-        for name in ("commit", "rollback"):
-            method = getattr(psycopg.Connection, name)
-
-            def ended(conn, _method=method):
-                try:
-                    return _method(conn)
-                finally:
-                    start = getattr(clock._local, "start", None)
-                    if start is not None:
-                        clock.samples.append((time.perf_counter() - start) * 1000)
-                        clock._local.start = None
-
-            setattr(psycopg.Connection, name, ended)
+from bench.booking import B4_DAY, ROOT, LockClock, _book, _client_env
 
 
 def _targets(url: str, count: int) -> list[tuple[str, str]]:
@@ -78,6 +43,28 @@ def _targets(url: str, count: int) -> list[tuple[str, str]]:
                                   (location_id,)).fetchone()[0]
             targets.append((str(location_id), str(ticket)))
     return targets
+
+
+# Own time (cProfile's tottime) grouped by where the code lives, first match wins.
+GROUPS = (("waiting for PostgreSQL (psycopg wait)", "psycopg/connection.py:", "(wait)"),
+          ("psycopg: sending, pipelines, decoding rows", "psycopg/", ""),
+          ("engine (couvert/engine)", "couvert/engine/", ""),
+          ("snapshot rows into the engine's types", "couvert/snapshots.py", ""),
+          ("rest of couvert (booking, seating, answer, db)", "couvert/", ""),
+          ("pydantic", "pydantic", ""),
+          ("Powertools (resolver, logger, metrics)", "aws_lambda_powertools", ""),
+          ("standard library and builtins", "", ""))
+
+
+def _by_group(profiler: cProfile.Profile, bookings: int) -> str:
+    totals = dict.fromkeys((name for name, _, _ in GROUPS), 0.0)
+    for (filename, line, function), (_, _, tottime, _, _) in pstats.Stats(profiler).stats.items():
+        where = f"{filename}:{line}({function})"
+        name = next(name for name, path, suffix in GROUPS if path in where and where.endswith(suffix))
+        totals[name] += tottime
+    lines = [f"{1000 * t / bookings:>8.2f} ms  {name}" for name, t in totals.items()]
+    return "own time per booking under cProfile, by where the code lives:\n" + "\n".join(lines) + \
+        f"\n{1000 * sum(totals.values()) / bookings:>8.2f} ms  in all\n"
 
 
 def _statements(url: str, bookings: int, limit: int = 30) -> str:
@@ -147,6 +134,7 @@ def main(bookings: int = 300) -> None:
         print(f"{bookings} requests, {booked} booked; wall {wall / bookings:.2f} ms per request under cProfile; "
               f"lock held p50 {holds[len(holds) // 2]:.2f} ms, mean {sum(holds) / len(holds):.2f} ms "
               f"({len(holds)} transactions)\n")
+        print(_by_group(profiler, bookings))
         for order in ("tottime", "cumulative"):
             stream = io.StringIO()
             pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(22)
