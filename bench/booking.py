@@ -26,6 +26,46 @@ NOW = PINNED_NOW  # a Monday 09:00 UTC derived from the real date (the tests' cl
 B4_DAY = day(30)  # a Wednesday
 
 
+class LockClock:
+    """Client-side hold time of the (location, date) lock: from locked_snapshot's call (the lock is
+    its first statement) to the end of the transaction's commit or rollback."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._local = threading.local()
+
+    def install(self) -> None:
+        from couvert import booking, seating
+
+        original = self._original = (seating.locked_snapshot, psycopg.Connection.commit, psycopg.Connection.rollback)
+        clock = self
+
+        def timed_locked_snapshot(*args, **kwargs):
+            clock._local.start = time.perf_counter()
+            return original[0](*args, **kwargs)
+
+        seating.locked_snapshot = booking.locked_snapshot = timed_locked_snapshot
+        for name in ("commit", "rollback"):
+            method = getattr(psycopg.Connection, name)
+
+            def ended(conn, _method=method):
+                try:
+                    return _method(conn)
+                finally:
+                    start = getattr(clock._local, "start", None)
+                    if start is not None:
+                        clock.samples.append((time.perf_counter() - start) * 1000)
+                        clock._local.start = None
+
+            setattr(psycopg.Connection, name, ended)
+
+    def uninstall(self) -> None:
+        from couvert import booking, seating
+
+        seating.locked_snapshot = booking.locked_snapshot = self._original[0]
+        psycopg.Connection.commit, psycopg.Connection.rollback = self._original[1:]
+
+
 def _client_env(url: str) -> None:
     import warnings
 
@@ -130,6 +170,34 @@ def server_ms(server_url: str, dbname: str, reset: bool = False) -> float | None
         return None
 
 
+def lock_wait_ms(server_url: str, dbname: str) -> float | None:
+    """Server time of the per-day lock statement on `dbname` (pg_stat_statements): time spent waiting."""
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=dbname)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return float(conn.execute(
+                """select coalesce(sum(s.total_exec_time), 0) from pg_stat_statements s
+                   join pg_database d on d.oid = s.dbid
+                   where d.datname = %s and s.query like '%%pg_advisory_xact_lock%%'""", (dbname,)).fetchone()[0])
+    except psycopg.Error:
+        return None
+
+
+def top_statements(server_url: str, dbname: str, per: int, limit: int = 8) -> list[dict] | None:
+    """The top-level statements with the most server time on `dbname`, per booking (results.json only)."""
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=dbname)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                """select s.total_exec_time, s.calls, s.query from pg_stat_statements s
+                   join pg_database d on d.oid = s.dbid where d.datname = %s and s.toplevel
+                   order by s.total_exec_time desc limit %s""", (dbname, limit)).fetchall()
+    except psycopg.Error:
+        return None
+    return [{"ms_per_booking": round(total / per, 3), "calls_per_booking": round(calls / per, 2),
+             "query": " ".join(text.split())[:160]} for total, calls, text in rows]
+
+
 def pgbench_tps(server_url: str, clients: int, seconds: int) -> tuple[float, float | None]:
     """pgbench tpcb-like: its TPS, and the server time of one transaction (ms, when measurable)."""
     from couvert_dev.pgcluster import find_bindir
@@ -172,6 +240,10 @@ def run(server_url: str, url: str) -> dict:
     reload_settings()
     reset_database()
     handler = load_function(ROOT / "functions" / "create_reservation").lambda_handler
+    dbname = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    clock = LockClock()
+    clock.install()
+    waits_measurable = server_ms(server_url, dbname, reset=True) is not None
     start = threading.Barrier(33)
     with ThreadPoolExecutor(32) as pool:
         futures = [pool.submit(_fill_day_client, handler, str(b4_location), b4_ticket, i, start) for i in range(32)]
@@ -179,12 +251,21 @@ def run(server_url: str, url: str) -> dict:
         t0 = time.perf_counter()
         statuses = [s for f in futures for s in f.result()]
         elapsed = time.perf_counter() - t0
+    clock.uninstall()
     violations = _violations(url, b4_location)
     booked = statuses.count(201)
     figures = {"B4_bookings": booked, "B4_requests": len(statuses),
                "B4_bookings_per_second": booked / elapsed,
                "B4_500s": sum(1 for s in statuses if s >= 500 and s != 503),
                "B4_violations": sum(violations.values()) + sum(1 for s in statuses if s >= 500 and s != 503)}
+    waited = lock_wait_ms(server_url, dbname) if waits_measurable else None
+    if waited is not None and clock.samples:
+        # What the per-day lock costs each request while held: the client's time from the lock
+        # statement to the end of commit or rollback, less the time the lock statement waited.
+        hold = (sum(clock.samples) - waited) / len(clock.samples)
+        figures.update({"B4_lock_hold_ms": hold, "B4_lock_bound_requests_per_second": 1000 / hold,
+                        "B4_requests_per_second": len(statuses) / elapsed,
+                        "B4_lock_busy_fraction": len(clock.samples) * hold / (elapsed * 1000)})
 
     with psycopg.connect(url) as conn:
         targets = []
@@ -194,7 +275,6 @@ def run(server_url: str, url: str) -> dict:
                                   (location_id,)).fetchone()[0]
             targets.append((str(location_id), str(ticket)))
     seconds = 15
-    dbname = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     with ctx.Pool(8) as pool:
         pool.map(_throughput_client, [(app_url, targets, 2, 100 + i) for i in range(8)])  # warm-up
         measurable = server_ms(server_url, dbname, reset=True) is not None
@@ -203,6 +283,7 @@ def run(server_url: str, url: str) -> dict:
         elapsed = time.perf_counter() - t0
         booking_server_ms = server_ms(server_url, dbname) if measurable else None
     booked = sum(b for b, _, _ in results)
+    statements = top_statements(server_url, dbname, max(booked, 1)) if measurable else None
     tps = booked / elapsed
     reference, tpcb_server_ms = pgbench_tps(server_url, 8, seconds)
     figures.update({"B5_booking_tps": tps, "B5_pgbench_tps": reference, "B5_ratio": tps / reference,
@@ -211,5 +292,5 @@ def run(server_url: str, url: str) -> dict:
     if booking_server_ms is not None and tpcb_server_ms:
         per_booking = booking_server_ms / max(booked, 1)
         figures.update({"B5db_server_ms_per_booking": per_booking, "B5db_server_ms_per_tpcb": tpcb_server_ms,
-                        "B5db_ratio": per_booking / tpcb_server_ms})
+                        "B5db_ratio": per_booking / tpcb_server_ms, "B5db_top_statements": statements})
     return figures

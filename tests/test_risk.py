@@ -9,7 +9,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from couvert_dev.risk_calibration import run
-from tests.support import as_role
+from tests.support import ROOT, as_role
 from tests.support.api import book, booking_body, op, res
 from tests.support.clock import at
 
@@ -131,3 +131,28 @@ def test_the_calibration_check_meets_its_targets_on_a_small_sample(logins):
     assert result.failures == [], result.table()
     assert result.auc >= 0.70 and result.auc >= result.baseline_auc + 0.05
     assert json.loads(json.dumps(result.deciles))[0]["n"] >= 100
+
+
+def test_a_new_reservation_is_scored_at_insert_by_the_formula_of_0019(scored):
+    """Migration 0023 scores a new row in a BEFORE INSERT trigger instead of updating it after: the
+    score and factors must be those of 0019's score_no_show_risk, run here as it was written."""
+    text = (ROOT / "sql/migrations/0019_no_show_risk.sql").read_text(encoding="utf-8")
+    start = text.index("create function public.score_no_show_risk")
+    original = text[start:text.index("$$;", start) + 3].replace("public.score_no_show_risk", "pg_temp.score_0019")
+    regular, flaky = scored.customer(visits=6), scored.customer(no_shows=2, visits=1, cancels=3)
+    cases = [dict(customer_id=regular), dict(customer_id=flaky, party=7, channel="google", lead_days=40),
+             dict(customer_id=regular, paid=True, asked=True), dict(customer_id=flaky, asked=True, reconfirmed=True,
+                                                                    start=START.replace(hour=12))]
+    with scored.conn.transaction():
+        scored.conn.execute("insert into risk_calibration (location_id, outcomes, no_shows, sum_raw_scores) "
+                            "select id, 40, 7, 5.5 from locations")
+        for case in cases:
+            scored(**case)
+        rows = scored.conn.execute("select id, no_show_risk_score, risk_factors from reservations").fetchall()
+        scored.conn.execute(original)
+        for row in rows:
+            assert scored.conn.execute("select pg_temp.score_0019(%s) as s", (row["id"],)).fetchone()["s"] \
+                == row["no_show_risk_score"]
+            assert scored.conn.execute("select risk_factors from reservations where id = %s",
+                                       (row["id"],)).fetchone()["risk_factors"] == row["risk_factors"]
+        assert len(rows) == len(cases)

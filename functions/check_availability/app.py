@@ -14,8 +14,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import availability_service
-from couvert.api_models import AvailabilityOut, CalendarOut
 from couvert.auth import caller_from_event
+from couvert.availability_models import AvailabilityOut, CalendarOut
 from couvert.db import get_database
 from couvert.engine import AvailabilityRequest
 from couvert.http import create_app, logger, metrics, tracer

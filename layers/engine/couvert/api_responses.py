@@ -1,6 +1,6 @@
 """Response bodies of the reservation, waitlist and webhook routes, as named pydantic models: the
 handlers declare them, Powertools validates every answer against them, and the OpenAPI document
-describes each body.  (Availability's bodies are in api_models.py; the operator's evening, guests'
+describes each body.  (Availability's bodies are in availability_models.py; the operator's evening, guests'
 records and data, and the outbox in operator_responses.py.)"""
 
 from __future__ import annotations

@@ -170,12 +170,17 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
     customer_id = customers.find_or_create(conn, location_id, contact)
     hold_expires_at = now + dt.timedelta(minutes=hold_minutes or (payment_timeout if takes_payment else draft_timeout))
     # Written as a draft, then moved by the status machine (the RPC): within this transaction, or
-    # once the deposit's PaymentIntent exists.
+    # once the deposit's PaymentIntent exists.  A move to confirmed within this transaction is
+    # written straight into the row and recorded by the database as the status machine records it
+    # (record_first_move: same guards, audit row and message), sparing a second version of the row.
+    moves_now = not takes_payment and hold_minutes is None  # the first move, by the booker
+    born_confirmed = moves_now and first_move == "confirmed"
     row = {
         "id": reservation_id, "location_id": location_id, "customer_id": customer_id, "ticket_id": ticket.id,
         "shift_id": shift.shift_id, "reservation_date": body.date, "start_time": body.time,
         "end_time": slot.end_at.astimezone(tz).time(), "party_size": body.party_size,
-        "table_id": slot.table_id, "table_group_id": slot.table_group_id, "status": "draft",
+        "table_id": slot.table_id, "table_group_id": slot.table_group_id,
+        "status": "confirmed" if born_confirmed else "draft",
         "channel": body.channel, "is_squeeze": slot.slot_type == "squeeze", "option_expires_at": None,
         "payment_status": "pending" if takes_payment else "none", "payment_intent_id": None,
         "payment_amount": amount, "guest_notes": body.guest_notes, "internal_notes": body.internal_notes,
@@ -188,7 +193,9 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
 
     with conn.pipeline():
         _audit_created(conn, caller, location_id, reservation_id, body, slot)
-        if not takes_payment and hold_minutes is None:  # the first move (confirmed or option), by the booker
+        if born_confirmed:
+            conn.execute(query("record_first_move"), {"id": reservation_id, "reason": "booked", "now": now})
+        elif moves_now:  # an option: its move sets the option's expiry
             conn.execute(query("transition"), {
                 "id": reservation_id, "to": first_move, "reason": "booked", "now": now, "expected_from": "draft"})
     if takes_payment and hold_minutes is None:

@@ -200,3 +200,8 @@ def reset_database() -> None:
     for database in _databases.values():
         database.close()
     _databases.clear()
+
+
+# SnapStart: close connections before the snapshot and reconnect after a restore.  Imported here,
+# last, so that every function (they all use the database) registers the hooks with the runtime.
+from couvert import snapstart  # noqa: E402, F401

@@ -67,6 +67,10 @@ values (
 on conflict (location_id, reference) do nothing
 returning id
 
+-- A booking written confirmed records its first move as the status machine would (migration 0022).
+-- name: record_first_move
+select public.record_first_move(%(id)s, %(reason)s, %(now)s) as result
+
 -- name: insert_audit
 insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,
   performed_by, performed_by_type)

@@ -1,0 +1,62 @@
+"""Lambda SnapStart runtime hooks (template.yaml: SnapStart on published versions).
+
+With SnapStart, Lambda runs a function's init once when a version is published, snapshots the
+execution environment's memory, and resumes every new environment from that snapshot, possibly
+days later and many times over.  Whatever the snapshot holds is then shared and stale:
+
+* before the snapshot, the execution environment's database connections are closed: a socket
+  frozen into a snapshot would be resumed by many environments at once, long after the server (or
+  RDS Proxy) dropped it;
+* after a restore, connections are dropped again (whatever opened one between the hook and the
+  snapshot), and so are cached secrets: the database login and the Stripe keys are read afresh,
+  since they may have been rotated since the snapshot.  The next request connects anew.
+
+The hooks are registered through snapshot_restore_py, which only the Lambda Python runtime
+provides: elsewhere (tests, the dev server, the benchmarks) registering does nothing.  Every
+function imports this module through couvert.db, so the runtime finds the hooks.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def close_connections() -> None:
+    """Close the connections of every wired Database (the API's and the worker's)."""
+    from couvert import db
+
+    for database in db._databases.values():
+        database.close()
+
+
+def drop_cached_secrets() -> None:
+    """Forget secrets read from Secrets Manager and the clients built from them."""
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    if parameters is not None:  # loaded only where a secret was read: nothing to clear otherwise
+        parameters.clear_caches()
+    payments = sys.modules.get("couvert.payments")
+    if payments is not None:
+        payments.reset_payments()
+
+
+def before_snapshot() -> None:
+    close_connections()
+
+
+def after_restore() -> None:
+    close_connections()
+    drop_cached_secrets()
+
+
+def register() -> bool:
+    """Register the hooks with the Lambda runtime; False where there is no SnapStart runtime."""
+    try:
+        from snapshot_restore_py import register_after_restore, register_before_snapshot
+    except ImportError:
+        return False
+    register_before_snapshot(before_snapshot)
+    register_after_restore(after_restore)
+    return True
+
+
+REGISTERED = register()

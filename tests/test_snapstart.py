@@ -1,0 +1,113 @@
+"""SnapStart runtime hooks (couvert/snapstart.py): no database connection goes into a snapshot, and
+after a restore the next request connects afresh and reads its secrets again."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import psycopg
+import pytest
+
+from couvert import payments, snapstart
+from couvert.db import get_database
+from tests.support import ROOT, call
+from tests.support.clock import iso
+
+
+def _availability(location) -> int:
+    status, _, _ = call("check_availability", "GET", f"/v1/locations/{location}/availability",
+                        query={"date": iso(9), "party_size": 2})
+    return status
+
+
+def _server_pid(conn: psycopg.Connection) -> int:
+    pid = conn.execute("select pg_backend_pid() as pid").fetchone()["pid"]
+    conn.rollback()
+    return pid
+
+
+def _backend_gone(server_url: str, pid: int, seconds: float = 5.0) -> bool:
+    """Whether the server has no backend with this pid (a closed connection's backend exits promptly)."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if not conn.execute("select 1 from pg_stat_activity where pid = %s", (pid,)).fetchone():
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def test_before_snapshot_closes_the_connection_a_request_opened(app_env, demo_location, server_url, pooler):
+    assert _availability(demo_location) == 200
+    conn = get_database().connection()
+    pid = _server_pid(conn)
+    snapstart.before_snapshot()
+    assert conn.closed
+    if pooler is None:  # through PgBouncer the server connection stays pooled: only the client's closes
+        assert _backend_gone(server_url, pid)
+
+
+def test_after_restore_the_next_request_opens_a_fresh_connection(app_env, demo_location, server_url, pooler):
+    assert _availability(demo_location) == 200
+    restored = get_database().connection()
+    pid = _server_pid(restored)
+    snapstart.after_restore()
+    assert restored.closed
+    assert _availability(demo_location) == 200
+    fresh = get_database().connection()
+    assert fresh is not restored and not fresh.closed
+    if pooler is None:
+        assert _server_pid(fresh) != pid
+        assert _backend_gone(server_url, pid)
+
+
+def test_after_restore_forgets_cached_secrets(monkeypatch):
+    from aws_lambda_powertools.utilities import parameters
+
+    cleared = []
+    monkeypatch.setattr(parameters, "clear_caches", lambda: cleared.append(True))
+    monkeypatch.setattr(payments, "_payments", object())  # a Stripe client built from a cached key
+    snapstart.after_restore()
+    assert cleared == [True]
+    assert payments._payments is None
+
+
+FAKE_RUNTIME = """
+hooks = []
+def register_before_snapshot(func, *args, **kwargs):
+    hooks.append(("before_snapshot", func.__module__, func.__name__))
+    return func
+def register_after_restore(func, *args, **kwargs):
+    hooks.append(("after_restore", func.__module__, func.__name__))
+    return func
+"""
+
+PROBE = """
+import sys
+sys.path.insert(0, {function!r})
+import app
+import snapshot_restore_py
+print(sorted(snapshot_restore_py.hooks))
+"""
+
+
+@pytest.mark.parametrize("function", ["check_availability", "create_reservation", "transition_status",
+                                      "stripe_webhook", "scheduled"])
+def test_every_function_registers_the_hooks_with_the_lambda_runtime(function, tmp_path):
+    """The runtime only runs hooks registered by modules the handler imports."""
+    (tmp_path / "snapshot_restore_py.py").write_text(textwrap.dedent(FAKE_RUNTIME))
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "DATABASE_URL": "postgresql:///snapstart", "JWT_SECRET": "x" * 32}
+    env.pop("COUVERT_FROZEN_NOW", None)
+    result = subprocess.run([sys.executable, "-c", PROBE.format(function=str(ROOT / "functions" / function))],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str([("after_restore", "couvert.snapstart", "after_restore"),
+                                         ("before_snapshot", "couvert.snapstart", "before_snapshot")])
+
+
+def test_without_the_lambda_runtime_registering_does_nothing():
+    assert "snapshot_restore_py" not in sys.modules
+    assert snapstart.register() is False
