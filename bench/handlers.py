@@ -41,6 +41,22 @@ def measure(url: str, location_id: UUID) -> dict:
             load_snapshot(conn, location_id, MEASURED_DAY)
 
     floor_ms = median_ms(floor, 200)
+
+    # The physical floor of the snapshot (issue 15, item 1): the same rows in one round trip, as one
+    # JSON document built by PostgreSQL from the very same queries, fetched and parsed (each query is
+    # closed on a new line: it may end in a -- comment).
+    from couvert.queries import query
+    from couvert.snapshots import _KINDS
+
+    document = "select json_build_object(" + ", ".join(
+        f"'{name}', (select coalesce(json_agg(q), '[]'::json) from ({query(name)}\n) q)" for name in _KINDS) + ")"
+    params = {"location_id": location_id, "date_from": MEASURED_DAY, "date_to": MEASURED_DAY}
+
+    def json_floor():
+        with db.transaction(guest) as conn:
+            conn.execute(document, params).fetchone()
+
+    json_floor_ms = median_ms(json_floor, 200)
     handler = load_function(ROOT / "functions" / "check_availability").lambda_handler
     path = f"/v1/locations/{location_id}/availability"
     event = http_event("GET", path, query={"date": MEASURED_DAY.isoformat(), "party_size": 4})
@@ -53,7 +69,8 @@ def measure(url: str, location_id: UUID) -> dict:
     b3 = median_ms(lambda: handler(calendar, FakeContext()), 30)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"B1_engine_day_ms": b1, "B2_handler_day_ms": b2, "B2_floor_ms": floor_ms,
-            "B2_ratio_to_floor": b2 / floor_ms, "B3_calendar_31_days_ms": b3, "B8_peak_rss_mb": peak_mb}
+            "B2_ratio_to_floor": b2 / floor_ms, "B2_json_floor_ms": json_floor_ms,
+            "B2_snapshot_vs_json_floor": floor_ms / json_floor_ms, "B3_calendar_31_days_ms": b3, "B8_peak_rss_mb": peak_mb}
 
 
 _COLD = """
