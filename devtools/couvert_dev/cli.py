@@ -97,7 +97,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
     location_id = str(load_config_file(logins.owner_url, args.config))
     add_member(logins.owner_url, location_id, "dev-owner", "owner")
     os.environ.setdefault("JWT_SECRET", DEV_JWT_SECRET)
-    url = os.environ["DATABASE_URL"] = logins.app_url
+    os.environ["DATABASE_URL"] = logins.app_url
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -116,7 +116,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
     print(f"try: curl 'http://{args.host}:{args.port}/v1/locations/{location_id}/availability?date=YYYY-MM-DD&party_size=2'")
     print(f"guest messages: http://{args.host}:{args.port}/dev/mail (the scheduled function runs every minute)")
     try:
-        serve(args.host, args.port, {"location_id": location_id, "database_url": url, "test_payments": stripe is not None,
+        serve(args.host, args.port, {"location_id": location_id, "test_payments": stripe is not None,
                                      "stripe_publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY")})
     finally:
         if stripe:
