@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -33,20 +35,26 @@ def median_ms(fn, repeat: int, warmup: int = 3) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
+@contextmanager
+def bench_server(prefix: str) -> Iterator[str]:
+    """The server the benchmarks run on: DATABASE_URL, or a throwaway cluster of their own, durable
+    (fsync on, so pgbench compares fairly) with pg_stat_statements loaded."""
     from couvert_dev.pgcluster import LocalCluster
 
-    cluster = None
     url = os.environ.get("DATABASE_URL")
-    if not url:
-        cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-bench-pg-"), durable=True,
-                               preload=("pg_stat_statements",)).start()
-        url = cluster.url()
+    if url:
+        yield url
+        return
+    cluster = LocalCluster(tempfile.mkdtemp(prefix=prefix), durable=True, preload=("pg_stat_statements",)).start()
     try:
-        results = run(url)
+        yield cluster.url()
     finally:
-        if cluster:
-            cluster.stop()
+        cluster.stop()
+
+
+def main() -> None:
+    with bench_server("couvert-bench-pg-") as url:
+        results = run(url)
     report(results)
 
 

@@ -17,11 +17,9 @@ import contextlib
 import cProfile
 import datetime as dt
 import io
-import os
 import pstats
 import random
 import sys
-import tempfile
 import time
 
 import psycopg
@@ -83,17 +81,10 @@ def _statements(url: str, bookings: int, limit: int = 30) -> str:
 
 
 def main(bookings: int = 300) -> None:
-    from bench.__main__ import _fresh_database
+    from bench.__main__ import _fresh_database, bench_server
     from couvert_dev.logins import app_url_for
-    from couvert_dev.pgcluster import LocalCluster
 
-    cluster = None
-    server_url = os.environ.get("DATABASE_URL")
-    if not server_url:
-        cluster = LocalCluster(tempfile.mkdtemp(prefix="couvert-profile-pg-"), durable=True,
-                               preload=("pg_stat_statements",)).start()
-        server_url = cluster.url()
-    try:
+    with bench_server("couvert-profile-pg-") as server_url:
         url = _fresh_database(server_url, "couvert_profile")
         targets = _targets(url, 50)
         with psycopg.connect(url, autocommit=True) as conn:
@@ -140,9 +131,6 @@ def main(bookings: int = 300) -> None:
             pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(22)
             print(stream.getvalue())
         print(_statements(url, max(booked, 1)))
-    finally:
-        if cluster:
-            cluster.stop()
 
 
 if __name__ == "__main__":
