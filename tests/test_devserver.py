@@ -4,13 +4,13 @@ import json
 import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from http.server import ThreadingHTTPServer
 from urllib.error import HTTPError
 
 import pytest
 
-from couvert_dev.devserver import make_handler, read_routes
+from couvert_dev.devserver import read_routes
 from tests.support.api import op
+from tests.support.browser import dev_server
 from tests.support.clock import iso
 
 
@@ -26,12 +26,8 @@ def test_every_http_route_of_the_template_is_served():
 
 @pytest.fixture
 def server(app_env, demo_location):
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(read_routes(), {"location_id": str(demo_location)}))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", demo_location
-    httpd.shutdown()
-    httpd.server_close()
+    with dev_server({"location_id": str(demo_location)}) as base:
+        yield base, demo_location
 
 
 def _get(url, method="GET", data=None, headers=None):

@@ -6,8 +6,6 @@ Dutch on a phone; axe-core on the guest's pages.  Screenshots go to build/screen
 import email
 import json
 import re
-import urllib.parse
-import urllib.request
 from email import policy
 from importlib.resources import files
 
@@ -19,6 +17,7 @@ from couvert.messaging import MailSink
 from couvert.outbox import dispatch
 from couvert.payments import get_payments
 from couvert.settings import current_time
+from couvert_dev.localstripe import send_webhooks_to
 from couvert_dev.tokens import issue_dev_token
 from tests.support.api import DAY, JWT_SECRET, WEBHOOK_SECRET, book, booking_body, ids
 from tests.support.browser import axe_violations, browser, dev_server, screenshot, watch_errors
@@ -32,8 +31,7 @@ pytestmark = pytest.mark.browser
 def site(stripe_env, app_env, demo_location):
     """The development server with test payments on, localstripe sending its signed events to it."""
     with dev_server({"location_id": str(demo_location), "test_payments": True}) as base:
-        data = urllib.parse.urlencode({"url": f"{base}/v1/webhooks/stripe", "secret": WEBHOOK_SECRET}).encode()
-        urllib.request.urlopen(urllib.request.Request(f"{stripe_env}/_config/webhooks/couvert", data=data), timeout=5)
+        send_webhooks_to(stripe_env, f"{base}/v1/webhooks/stripe", WEBHOOK_SECRET)
         yield base
 
 

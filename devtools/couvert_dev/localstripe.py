@@ -30,11 +30,17 @@ class LocalStripe:
         return self
 
     def send_webhooks_to(self, url: str, secret: str) -> None:
-        """Have localstripe sign and POST its events to our webhook route, as Stripe would."""
-        data = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/_config/webhooks/couvert", data=data), timeout=5)
+        send_webhooks_to(self.url, url, secret)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def send_webhooks_to(localstripe_url: str, url: str, secret: str) -> None:
+    """Have the localstripe at `localstripe_url` sign and POST its events to our webhook route at
+    `url`, as Stripe would (one endpoint: a later call replaces it)."""
+    data = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{localstripe_url}/_config/webhooks/couvert", data=data),
+                           timeout=5)
