@@ -126,15 +126,6 @@ function languageSwitch(container, rerender) {
   document.querySelectorAll("[data-t]").forEach((node) => { node.textContent = t(node.dataset.t); });
 }
 
-function el(tag, text, attrs = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
-  }
-  return node;
-}
-
 const money = (amount, currency) => new Intl.NumberFormat(lang, {style: "currency", currency}).format(Number(amount));
 const longDate = (iso) => new Intl.DateTimeFormat(lang, {weekday: "long", day: "numeric", month: "long", timeZone: "UTC"})
   .format(new Date(`${iso}T00:00:00Z`));

@@ -29,23 +29,17 @@ if (linked) {
 }
 const token = () => localStorage.getItem("couvert-token") || "";
 
-async function api(method, path, body) {
+async function api(method, path, body, headers = {}) {
   const response = await fetch(path, {method, body: body ? JSON.stringify(body) : undefined,
-    headers: {"Content-Type": "application/json", "Authorization": `Bearer ${token()}`}});
+    headers: {"Content-Type": "application/json", "Authorization": `Bearer ${token()}`, ...headers}});
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new Error(data.error ? `${data.error.message} (${data.error.code})` : `HTTP ${response.status}`);
     error.status = response.status;
+    error.fields = (data.error && data.error.details && data.error.details.fields) || {};
     throw error;
   }
   return data;
-}
-
-function el(tag, text, attrs = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v);
-  return node;
 }
 
 function say(text, kind = "", action = null) {
@@ -484,21 +478,20 @@ async function submitBooking(event) {
     channel: f.channel.value, allow_squeeze: Boolean(chosen && chosen.dataset.squeeze), internal_notes: f.internal_notes.value || null,
     table_id: f.table_id.value || null,
     guest: {first_name: f.first_name.value, last_name: f.last_name.value, email: f.email.value, phone: f.phone.value || null}};
+  let data;
   try {
-    const created = await fetch(`/v1/locations/${state.locationId}/reservations`, {method: "POST", body: JSON.stringify(body),
-      headers: {"Content-Type": "application/json", "Authorization": `Bearer ${token()}`, "Idempotency-Key": crypto.randomUUID()}});
-    const data = await created.json();
-    if (!created.ok) {
-      const fields = Object.entries((data.error.details || {}).fields || {}).map(([k, v]) => `${k}: ${v}`).join("; ");
-      $("booking-message").textContent = `${data.error.message}${fields ? ` (${fields})` : ""}`;
-      return;
-    }
-    $("booking-dialog").close();
-    form.reset();
-    say(`Booked ${data.reservation.reference} at ${data.reservation.start_time}`);
-    await load();
-    openDrawer(data.reservation.id);
-  } catch (e) { $("booking-message").textContent = e.message; }
+    data = await api("POST", `/v1/locations/${state.locationId}/reservations`, body,
+                     {"Idempotency-Key": crypto.randomUUID()});
+  } catch (e) {
+    const fields = Object.entries(e.fields || {}).map(([k, v]) => `${k}: ${v}`).join("; ");
+    $("booking-message").textContent = `${e.message}${fields ? `: ${fields}` : ""}`;
+    return;
+  }
+  $("booking-dialog").close();
+  form.reset();
+  say(`Booked ${data.reservation.reference} at ${data.reservation.start_time}`);
+  await load();
+  openDrawer(data.reservation.id);
 }
 
 // ---- keyboard -----------------------------------------------------------------------------------------

@@ -180,8 +180,8 @@ async function submitBooking(event) {
   event.preventDefault();
   const form = $("guest");
   const missing = {};
-  for (const name of ["first_name", "last_name", "email"]) {
-    if (!form.elements[name].value.trim()) missing[name] = `${t(name === "email" ? "email" : name === "first_name" ? "firstName" : "lastName")}: ✱`;
+  for (const [name, label] of [["first_name", "firstName"], ["last_name", "lastName"], ["email", "email"]]) {
+    if (!form.elements[name].value.trim()) missing[name] = `${t(label)}: ✱`;
   }
   if (Object.keys(missing).length) { markFields(missing); say(status, t("fixFields"), "error"); return; }
   markFields({});
