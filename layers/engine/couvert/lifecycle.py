@@ -167,17 +167,16 @@ def list_reservations(db: Database, caller: RequestContext, location_id: UUID, d
                       status: str | None) -> dict[str, Any]:
     with db.transaction(caller) as conn:
         require_location(conn, location_id)
-        cur = conn.cursor(row_factory=dict_row)
-        rows = cur.execute(query("list_reservations"),
-                           {"location_id": location_id, "date": date, "status": status}).fetchall()
-        tables = cur.execute(query("floor_tables"), {"location_id": location_id}).fetchall()
-        shifts = cur.execute(query("floor_shifts"), {"location_id": location_id, "date": date}).fetchall()
-    return {"reservations": [reservation_json(r, for_guest=False) for r in rows],
-            "tables": [{k: plain(v) for k, v in t.items()} for t in tables],
-            "shifts": [{k: plain(v) for k, v in s.items()} for s in shifts]}
+        params = {"location_id": location_id, "date": date, "status": status}
+        with conn.pipeline():  # the evening and its floor in one round trip
+            rows, tables, shifts = (conn.cursor(row_factory=dict_row).execute(query(name), params)
+                                    for name in ("list_reservations", "floor_tables", "floor_shifts"))
+        return {"reservations": [reservation_json(r, for_guest=False) for r in rows.fetchall()],
+                "tables": [_plain_row(t) for t in tables.fetchall()],
+                "shifts": [_plain_row(s) for s in shifts.fetchall()]}
 
 
-def _event_json(row: dict[str, Any]) -> dict[str, Any]:
+def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in row.items()}
 
 
@@ -187,7 +186,7 @@ def list_outbox(db: Database, caller: RequestContext, location_id: UUID, status:
         require_location(conn, location_id)
         rows = conn.cursor(row_factory=dict_row).execute(
             query("list_outbox_events"), {"location_id": location_id, "status": status}).fetchall()
-    return {"events": [_event_json(r) for r in rows]}
+    return {"events": [_plain_row(r) for r in rows]}
 
 
 def retry_outbox_event(db: Database, caller: RequestContext, location_id: UUID, event_id: UUID,
@@ -203,4 +202,4 @@ def retry_outbox_event(db: Database, caller: RequestContext, location_id: UUID, 
             if current is None:
                 raise NotFound("outbox event not found")
             raise InvalidTransition("only a failed event can be requeued", current_status=current["status"])
-    return {"event": _event_json(row)}
+    return {"event": _plain_row(row)}
