@@ -195,10 +195,15 @@ def get_database(worker: bool = False) -> Database:
     return _databases[worker]
 
 
-def reset_database() -> None:
-    """Drop the wired Databases (tests and the dev server point them elsewhere by configuration)."""
+def close_connections() -> None:
+    """Close the wired Databases' connections; the next request opens one (SnapStart, reset)."""
     for database in _databases.values():
         database.close()
+
+
+def reset_database() -> None:
+    """Drop the wired Databases (tests and the dev server point them elsewhere by configuration)."""
+    close_connections()
     _databases.clear()
 
 

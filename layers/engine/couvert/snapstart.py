@@ -21,14 +21,6 @@ from __future__ import annotations
 import sys
 
 
-def close_connections() -> None:
-    """Close the connections of every wired Database (the API's and the worker's)."""
-    from couvert import db
-
-    for database in db._databases.values():
-        database.close()
-
-
 def drop_cached_secrets() -> None:
     """Forget secrets read from Secrets Manager and the clients built from them."""
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
@@ -40,10 +32,14 @@ def drop_cached_secrets() -> None:
 
 
 def before_snapshot() -> None:
+    from couvert.db import close_connections
+
     close_connections()
 
 
 def after_restore() -> None:
+    from couvert.db import close_connections
+
     close_connections()
     drop_cached_secrets()
 
