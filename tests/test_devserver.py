@@ -120,8 +120,9 @@ def test_pages_docs_and_their_assets_are_served_and_nothing_beside_them(server):
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200 and response.headers["Content-Type"].startswith(kind), path
     # No way out of web/ or the Swagger UI folder, however the path is spelled.
-    for path in ("/web/../pyproject.toml", "/web/%2e%2e/Makefile", "/web/../../etc/passwd", "/docs/assets/../__init__.py",
-                 "/web/", "/web/nothing.js"):
+    for path in ("/web/../pyproject.toml", "/web/%2e%2e/Makefile", "/web/../../etc/passwd",
+                 "/web/../docs/screenshots/manage-cancel.png",  # a servable kind of file, outside web/
+                 "/docs/assets/../__init__.py", "/docs/assets/../core.py", "/web/", "/web/nothing.js"):
         assert _get(f"{base}{path}")[0] == 404, path
 
 
