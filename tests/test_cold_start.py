@@ -14,8 +14,9 @@ PROBE = """
 import sys
 sys.path.insert(0, {path!r})
 import app
-print(sorted(m for m in ("stripe", "boto3", "botocore.client", "aws_xray_sdk.core") if m in sys.modules))
+print(sorted(m for m in {modules!r} if m in sys.modules))
 """
+AWS_AND_STRIPE = ("stripe", "boto3", "botocore.client", "aws_xray_sdk.core")
 
 
 # Configured as in Lambda (the functions check their settings at import; nothing connects).
@@ -24,13 +25,20 @@ ENV = {**os.environ, "DATABASE_URL": "postgresql:///cold-start", "AWS_LAMBDA_FUN
 ENV.pop("COUVERT_FROZEN_NOW", None)
 
 
-def _import(name, env=ENV):
-    return subprocess.run([sys.executable, "-c", PROBE.format(path=str(ROOT / "functions" / name))],
+def _import(name, env=ENV, modules=AWS_AND_STRIPE):
+    return subprocess.run([sys.executable, "-c", PROBE.format(path=str(ROOT / "functions" / name), modules=modules)],
                           capture_output=True, text=True, env=env)
 
 
 def test_check_availability_loads_no_aws_sdk_and_no_stripe():
     result = _import("check_availability")
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
+
+
+def test_the_scheduled_function_loads_neither_the_http_edge_nor_the_engine():
+    """It serves no HTTP and runs no availability: its cold start is the stack's and its own."""
+    result = _import("scheduled", modules=("aws_lambda_powertools.event_handler", "couvert.http",
+                                           "couvert.engine.model", "couvert.engine.availability"))
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 

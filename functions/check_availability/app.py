@@ -18,7 +18,8 @@ from couvert.auth import caller_from_event
 from couvert.availability_models import AvailabilityOut, CalendarOut
 from couvert.db import get_database
 from couvert.engine import AvailabilityRequest
-from couvert.http import create_app, logger, metrics, tracer
+from couvert.http import create_app
+from couvert.observability import logger, metrics, tracer
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.

@@ -16,7 +16,8 @@ from couvert.api_models import ReservationIn, WaitlistIn
 from couvert.api_responses import CreatedOut, WaitlistEntryEnvelope, WaitlistListOut
 from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
-from couvert.http import create_app, logger, metrics, tracer
+from couvert.http import create_app
+from couvert.observability import logger, metrics, tracer
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.

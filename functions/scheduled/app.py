@@ -13,8 +13,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import sweeps
 from couvert.db import get_database
-from couvert.http import logger, metrics, tracer
 from couvert.messaging import get_messenger
+from couvert.observability import logger, metrics, tracer
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.

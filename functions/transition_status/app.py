@@ -16,7 +16,8 @@ from couvert.api_models import ChangeIn, CustomerChangeIn, CustomerNoteIn, Overb
 from couvert.api_responses import Reservation, ReservationEnvelope, ReservationListOut, TransitionOut
 from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
-from couvert.http import create_app, logger, metrics, tracer
+from couvert.http import create_app
+from couvert.observability import logger, metrics, tracer
 from couvert.operator_responses import (
     CustomerCardOut,
     CustomerErasedOut,
