@@ -238,7 +238,27 @@ def test_the_snapshot_reads_the_reservations_that_can_overlap_the_day_and_no_mor
                    values (%s, %s, %s, %s, %s, %s, 2, 'confirmed', %s, %s, %s, %s) returning id""",
                 (demo_location, ticket, shift, start.astimezone(AMSTERDAM).date(), start.astimezone(AMSTERDAM).time(),
                  (start + dt.timedelta(hours=2)).astimezone(AMSTERDAM).time(), name.upper()[:6].ljust(6, "X"),
-                 start, start + dt.timedelta(hours=2), start + dt.timedelta(hours=2))).fetchone()[0]
+                 start, start + dt.timedelta(hours=2), start + dt.timedelta(hours=2, minutes=15))).fetchone()[0]
         conn.commit()
         snapshot = load_snapshot(conn, demo_location, day)
     assert {b.id for b in snapshot.bookings} == {ids["first"], ids["last"]}
+    first = next(b for b in snapshot.bookings if b.id == ids["first"])
+    start = edges["first"]
+    assert (first.date, first.start_at, first.end_at, first.occupied_until, first.party_size, first.status,
+            first.table_ids, first.is_squeeze, first.completed_at) == (
+        start.date(), start, start + dt.timedelta(hours=2), start + dt.timedelta(hours=2, minutes=15), 2, "confirmed",
+        (), False, None)
+
+
+def test_the_snapshot_query_selects_a_booking_in_the_engines_field_order(app_env, demo_location):
+    """Snapshot rows become Bookings by position (couvert/snapshots.py): the query's columns must be
+    the dataclass's fields, in order, or a field would silently take another's value."""
+    from dataclasses import fields
+
+    from couvert.engine import Booking
+    from couvert.queries import query
+
+    with psycopg.connect(app_env) as conn:
+        cursor = conn.execute(query("snapshot_bookings"), {"location_id": demo_location, "date_from": dt.date.fromisoformat(DAY),
+                                                          "date_to": dt.date.fromisoformat(DAY)})
+        assert [c.name for c in cursor.description] == [f.name for f in fields(Booking)]

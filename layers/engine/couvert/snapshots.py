@@ -4,6 +4,8 @@ single round trip, under the caller's row-level security."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -52,6 +54,16 @@ def _ticket(row: dict) -> Ticket:
         sort_order=row["sort_order"], is_active=row["is_active"], is_default=row["is_default"])
 
 
+def _booking_row(_cursor: psycopg.Cursor) -> Callable[[Sequence[Any]], Booking]:
+    """Bookings straight from the row's values (snapshot_bookings selects them in field order): a
+    busy day has hundreds, and a dict per row only to read it back by name is most of their cost."""
+
+    def booking(values: Sequence[Any]) -> Booking:
+        return Booking(*values[:8], tuple(values[8]), *values[9:])
+
+    return booking
+
+
 def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.date,
                   date_to: dt.date | None = None) -> Snapshot:
     """The snapshot for [date_from, date_to]; NotFound when the location is unknown, inactive or
@@ -60,7 +72,8 @@ def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     params = {"location_id": location_id, "date_from": date_from, "date_to": date_to}
     with conn.pipeline():
         # Binary results: timestamps and uuids decode faster than from text (hundreds of bookings).
-        cursors = {name: conn.cursor(row_factory=dict_row, binary=True).execute(query(name), params)
+        cursors = {name: conn.cursor(row_factory=_booking_row if name == "snapshot_bookings" else dict_row,
+                                     binary=True).execute(query(name), params)
                    for name in _KINDS}
     location_row = cursors["snapshot_location"].fetchone()
     if location_row is None:
@@ -68,7 +81,7 @@ def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     return build_snapshot(Location(**location_row), {name: cursor.fetchall() for name, cursor in cursors.items()})
 
 
-def build_snapshot(location: Location, rows: dict[str, list[dict]]) -> Snapshot:
+def build_snapshot(location: Location, rows: dict[str, list]) -> Snapshot:
     shifts_by_date: dict[dt.date, list[EffectiveShift]] = {}
     for r in rows["snapshot_schedule"]:
         shifts_by_date.setdefault(r["date"], []).append(EffectiveShift(
@@ -88,11 +101,5 @@ def build_snapshot(location: Location, rows: dict[str, list[dict]]) -> Snapshot:
         table_rules=tuple(TableRule(**{**r, "days_of_week": frozenset(r["days_of_week"])
                                        if r["days_of_week"] is not None else None})
                           for r in rows["snapshot_table_rules"]),
-        bookings=tuple(Booking(
-            id=r["id"], shift_id=r["shift_id"], ticket_id=r["ticket_id"], date=r["reservation_date"],
-            start_at=r["start_at"], end_at=r["end_at"], occupied_until=r["occupied_until"],
-            party_size=r["party_size"], status=r["status"], table_ids=tuple(r["table_ids"]),
-            is_squeeze=r["is_squeeze"], hold_expires_at=r["hold_expires_at"],
-            option_expires_at=r["option_expires_at"], completed_at=r["completed_at"])
-            for r in rows["snapshot_bookings"]),
+        bookings=tuple(rows["snapshot_bookings"]),
     )

@@ -55,13 +55,15 @@ where location_id = %(location_id)s
 -- which knows `now`).  A group booking occupies every member table.
 -- name: snapshot_bookings
 with zone as (select l.timezone from public.locations l where l.id = %(location_id)s)
-select r.id, r.shift_id, r.ticket_id, r.reservation_date, r.start_at, r.end_at, r.occupied_until,
-       r.party_size, r.status, r.is_squeeze, r.hold_expires_at, r.option_expires_at, r.completed_at,
+-- The columns are in the order of the engine's Booking fields: rows become Bookings positionally.
+select r.id, r.shift_id, r.ticket_id, r.reservation_date as date, r.start_at, r.occupied_until,
+       r.party_size, r.status,
        case when r.table_id is not null then array[r.table_id]
             when r.table_group_id is not null then array(
               select m.table_id from public.table_group_members m
               where m.location_id = r.location_id and m.table_group_id = r.table_group_id)
-            else '{}'::uuid[] end as table_ids
+            else '{}'::uuid[] end as table_ids,
+       r.is_squeeze, r.hold_expires_at, r.option_expires_at, r.completed_at, r.end_at
 from public.capacity_bookings r  -- other guests' reservations as capacity only: no personal data
 where r.location_id = %(location_id)s
   -- In the location's own days: a stay is shorter than a day, so one that can overlap a stay of the
