@@ -250,15 +250,16 @@ def test_the_snapshot_reads_the_reservations_that_can_overlap_the_day_and_no_mor
         (), False, None)
 
 
-def test_the_snapshot_query_selects_a_booking_in_the_engines_field_order(app_env, demo_location):
-    """Snapshot rows become Bookings by position (couvert/snapshots.py): the query's columns must be
-    the dataclass's fields, in order, or a field would silently take another's value."""
+@pytest.mark.parametrize("kind", ["snapshot_areas", "snapshot_tables", "snapshot_bookings"])
+def test_a_snapshot_query_decoded_by_position_selects_the_engine_types_fields_in_order(app_env, demo_location, kind):
+    """Snapshot rows of these kinds become engine objects by position (couvert/snapshots.py): the
+    query's columns must be the dataclass's fields, in order, or a field would take another's value."""
     from dataclasses import fields
 
-    from couvert.engine import Booking
     from couvert.queries import query
+    from couvert.snapshots import POSITIONAL
 
+    day = dt.date.fromisoformat(DAY)
     with psycopg.connect(app_env) as conn:
-        cursor = conn.execute(query("snapshot_bookings"), {"location_id": demo_location, "date_from": dt.date.fromisoformat(DAY),
-                                                          "date_to": dt.date.fromisoformat(DAY)})
-        assert [c.name for c in cursor.description] == [f.name for f in fields(Booking)]
+        cursor = conn.execute(query(kind), {"location_id": demo_location, "date_from": day, "date_to": day})
+        assert [c.name for c in cursor.description] == [f.name for f in fields(POSITIONAL[kind])]

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import RowFactory, dict_row
 
 from couvert.engine.model import (
     Area,
@@ -54,14 +54,23 @@ def _ticket(row: dict) -> Ticket:
         sort_order=row["sort_order"], is_active=row["is_active"], is_default=row["is_default"])
 
 
-def _booking_row(_cursor: psycopg.Cursor) -> Callable[[Sequence[Any]], Booking]:
-    """Bookings straight from the row's values (snapshot_bookings selects them in field order): a
-    busy day has hundreds, and a dict per row only to read it back by name is most of their cost."""
+def _positional(cls: type, convert: Callable[[Sequence[Any]], Sequence[Any]] | None = None) -> RowFactory:
+    """Rows straight into an engine type by position (the query selects the type's fields in order):
+    a busy day has hundreds of bookings, and a dict per row only to read it back by name was most
+    of their cost."""
 
-    def booking(values: Sequence[Any]) -> Booking:
-        return Booking(*values[:8], tuple(values[8]), *values[9:])
+    def factory(_cursor: psycopg.Cursor) -> Callable[[Sequence[Any]], Any]:
+        if convert is None:
+            return lambda values: cls(*values)
+        return lambda values: cls(*convert(values))
 
-    return booking
+    return factory
+
+
+# The kinds decoded by position, and their types (tests check each query's columns against the fields).
+POSITIONAL: dict[str, type] = {"snapshot_areas": Area, "snapshot_tables": Table, "snapshot_bookings": Booking}
+_CONVERT = {"snapshot_bookings": lambda v: (*v[:8], tuple(v[8]), *v[9:])}  # table_ids: a tuple
+_ROW_FACTORIES = {kind: _positional(cls, _CONVERT.get(kind)) for kind, cls in POSITIONAL.items()}
 
 
 def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.date,
@@ -72,8 +81,8 @@ def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     params = {"location_id": location_id, "date_from": date_from, "date_to": date_to}
     with conn.pipeline():
         # Binary results: timestamps and uuids decode faster than from text (hundreds of bookings).
-        cursors = {name: conn.cursor(row_factory=_booking_row if name == "snapshot_bookings" else dict_row,
-                                     binary=True).execute(query(name), params)
+        cursors = {name: conn.cursor(row_factory=_ROW_FACTORIES.get(name, dict_row), binary=True)
+                   .execute(query(name), params)
                    for name in _KINDS}
     location_row = cursors["snapshot_location"].fetchone()
     if location_row is None:
@@ -94,8 +103,8 @@ def build_snapshot(location: Location, rows: dict[str, list]) -> Snapshot:
         shift_tickets=tuple(ShiftTicket(**{**r, "area_ids": frozenset(r["area_ids"])})
                             for r in rows["snapshot_shift_tickets"]),
         shifts_by_date={d: tuple(s) for d, s in shifts_by_date.items()},
-        areas={r["id"]: Area(**r) for r in rows["snapshot_areas"]},
-        tables={r["id"]: Table(**r) for r in rows["snapshot_tables"]},
+        areas={area.id: area for area in rows["snapshot_areas"]},
+        tables={table.id: table for table in rows["snapshot_tables"]},
         table_groups=tuple(TableGroup(**{**r, "table_ids": tuple(r["table_ids"])})
                            for r in rows["snapshot_table_groups"]),
         table_rules=tuple(TableRule(**{**r, "days_of_week": frozenset(r["days_of_week"])
