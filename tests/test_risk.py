@@ -156,3 +156,25 @@ def test_a_new_reservation_is_scored_at_insert_by_the_formula_of_0019(scored):
             assert scored.conn.execute("select risk_factors from reservations where id = %s",
                                        (row["id"],)).fetchone()["risk_factors"] == row["risk_factors"]
         assert len(rows) == len(cases)
+
+
+def test_a_change_in_the_guests_history_rescores_their_next_five_reservations_only(scored):
+    """Each of the next five is rescored by the formula (no_show_risk), the later ones keep their score."""
+    guest = scored.customer(visits=3)
+    for days in range(7):
+        scored(customer_id=guest, start=START + dt.timedelta(days=days))
+    conn = scored.conn
+
+    def scores():
+        return [r["no_show_risk_score"] for r in conn.execute(
+            "select no_show_risk_score from reservations where customer_id = %s order by start_at", (guest,))]
+
+    before = scores()
+    conn.execute("update customers set no_show_count = 2 where id = %s", (guest,))
+    after = scores()
+    expected = [r["score"] for r in conn.execute(
+        """select (public.no_show_risk(location_id, customer_id, party_size, channel, payment_status, start_at,
+                                        booked_at, reconfirm_sent_at, reconfirmed_at)).score
+           from reservations where customer_id = %s order by start_at""", (guest,))]
+    assert after[:5] == pytest.approx(expected[:5]) and all(a > b for a, b in zip(after[:5], before[:5], strict=True))
+    assert after[5:] == before[5:]
