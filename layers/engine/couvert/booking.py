@@ -38,7 +38,7 @@ from couvert.idempotency import BookingResult
 from couvert.payments import StripePayments, to_cents
 from couvert.queries import query
 from couvert.requests import BookingRequest
-from couvert.seating import SeatChoice, locked_snapshot, seat
+from couvert.seating import SeatChoice, seat, send_locked_snapshot
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
@@ -136,12 +136,17 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
     """Book under the day's lock.  With `hold_minutes` the reservation stays a draft that holds its
     table that long for the guest to confirm (a waitlist offer); otherwise it takes its first move."""
     reservation_id = uuid.uuid4()
-    with conn.pipeline():  # the guest's focus and the location's settings travel in the same round trip
+    # One round trip: the guest's focus, the location's settings, the lock, the snapshot and the
+    # guest's rate limits, in that order (one pipeline: a pipeline opened inside it would cost a
+    # round trip of its own).  An unknown location is NotFound before a refused rate limit, as ever.
+    with conn.pipeline():
         focus_guest(conn, reservation_id)
         settings_cursor = conn.execute(query("booking_settings"), {"location_id": location_id})
-        snapshot = locked_snapshot(conn, location_id, body.date, now)
+        read_snapshot = send_locked_snapshot(conn, location_id, body.date, now)
+        counted = rate_limits.count(conn, caller, location_id, body.guest.email, now)
+    snapshot = read_snapshot()
     booking_settings = settings_cursor.fetchone()
-    rate_limits.take(conn, caller, location_id, body.guest.email, now)  # the location exists: counted
+    rate_limits.check(counted)  # a refused request rolls back: nothing of it is written, not even the count
     request = AvailabilityRequest(body.date, body.party_size, body.channel, body.ticket_id)
     validate_party(snapshot, request)
     tz = zone(snapshot.location.timezone)

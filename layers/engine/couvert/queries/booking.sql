@@ -122,5 +122,9 @@ where id = %(id)s
 update public.reservations set table_id = %(table_id)s, table_group_id = %(table_group_id)s
 where id = %(id)s and table_id is null and table_group_id is null
 
+-- Counts only at a location a booking could be made at (the snapshot's test): for an unknown or
+-- inactive one it returns no row and the booking answers 404, with nothing counted.
 -- name: take_rate_limit
-select public.take_rate_limit(%(location_id)s, %(buckets)s, %(limits)s, %(window_seconds)s, %(now)s) as wait
+select public.take_rate_limit(l.id, %(buckets)s, %(limits)s, %(window_seconds)s, %(now)s) as wait
+from public.locations l
+where l.id = %(location_id)s and l.is_active
