@@ -1,5 +1,6 @@
 """The one audit writer: every change a person or the system makes to a reservation leaves a row in
-audit_log, in the same transaction as the change (the status machine writes its own in SQL)."""
+audit_log, in the same transaction as the change (the status machine writes its own in SQL, and a
+booking's insert its 'created' row, with the values audit_values gives)."""
 
 from __future__ import annotations
 
