@@ -27,8 +27,9 @@ B4_DAY = day(30)  # a Wednesday
 
 
 class LockClock:
-    """Client-side hold time of the (location, date) lock: from locked_snapshot's call (the lock is
-    its first statement) to the end of the transaction's commit or rollback."""
+    """Client-side hold time of the (location, date) lock: from send_locked_snapshot's call (the lock
+    is its first statement; locked_snapshot calls it too) to the end of the transaction's commit or
+    rollback."""
 
     def __init__(self) -> None:
         self.samples: list[float] = []
@@ -37,14 +38,15 @@ class LockClock:
     def install(self) -> None:
         from couvert import booking, seating
 
-        original = self._original = (seating.locked_snapshot, psycopg.Connection.commit, psycopg.Connection.rollback)
+        original = self._original = (seating.send_locked_snapshot, psycopg.Connection.commit,
+                                     psycopg.Connection.rollback)
         clock = self
 
-        def timed_locked_snapshot(*args, **kwargs):
+        def timed_send_locked_snapshot(*args, **kwargs):
             clock._local.start = time.perf_counter()
             return original[0](*args, **kwargs)
 
-        seating.locked_snapshot = booking.locked_snapshot = timed_locked_snapshot
+        seating.send_locked_snapshot = booking.send_locked_snapshot = timed_send_locked_snapshot
         for name in ("commit", "rollback"):
             method = getattr(psycopg.Connection, name)
 
@@ -62,7 +64,7 @@ class LockClock:
     def uninstall(self) -> None:
         from couvert import booking, seating
 
-        seating.locked_snapshot = booking.locked_snapshot = self._original[0]
+        seating.send_locked_snapshot = booking.send_locked_snapshot = self._original[0]
         psycopg.Connection.commit, psycopg.Connection.rollback = self._original[1:]
 
 

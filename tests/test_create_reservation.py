@@ -198,6 +198,32 @@ def test_a_lapsed_payment_hold_does_not_block_the_table(app_env, demo, restauran
     assert status == 201 and body["reservation"]["table_id"] == names["table:R1"]
 
 
+def test_a_new_booking_answers_what_reading_it_again_gives(app_env, demo):
+    """A booking's answer is built from the row its insert returns (booking.sql, insert_reservation),
+    not read again: it is what reservation_by_id reads, for an operator too (the customer record on
+    file, not the contact the booking gave; the guest's alerts)."""
+    location, names = demo
+    add_member(app_env, location, "host-1")
+    assert book(location, booking_body(names["Regular Dinner"], "18:00"))[0] == 201
+    with psycopg.connect(app_env) as conn:
+        location_id, customer_id = conn.execute("select location_id, customer_id from reservations").fetchone()
+        conn.execute("update customers set first_name = 'Augusta' where id = %s", (customer_id,))
+        conn.execute("""insert into customer_notes (location_id, customer_id, note, note_type, is_alert)
+                        values (%s, %s, 'shellfish', 'allergy', true)""", (location_id, customer_id))
+    answers = {}
+    for user, time in (("host-1", "20:30"), (None, "21:00")):
+        body = booking_body(names["Regular Dinner"], time, 2)
+        first = book(location, body, key=f"key-{time}", user=user)
+        replayed = book(location, body, key=f"key-{time}", user=user)  # the answer, read again by id
+        assert first[0] == replayed[0] == 201 and replayed[2].get("Idempotent-Replayed") == "true"
+        assert first[1] == replayed[1]
+        answers[user] = first[1]["reservation"]
+    assert answers["host-1"]["customer"]["first_name"] == "Augusta"  # the record on file
+    assert answers["host-1"]["alerts"] == [{"note": "shellfish", "note_type": "allergy"}]
+    assert answers[None]["customer"]["first_name"] == "Ada"  # a guest sees the contact it gave
+    assert answers[None].get("alerts") is None
+
+
 def test_same_key_same_body_returns_the_first_answer(app_env, demo):
     location, names = demo
     body = booking_body(names["Regular Dinner"])

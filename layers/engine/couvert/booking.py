@@ -23,10 +23,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from couvert import customers, idempotency, manage_tokens, rate_limits
-from couvert.audit import audit, id_text
+from couvert.audit import audit_values, id_text
 from couvert.availability_service import check_channel, validate_party
 from couvert.db import Database, RequestContext, focus_guest
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
@@ -38,7 +39,7 @@ from couvert.idempotency import BookingResult
 from couvert.payments import StripePayments, to_cents
 from couvert.queries import query
 from couvert.requests import BookingRequest
-from couvert.seating import SeatChoice, locked_snapshot, seat
+from couvert.seating import SeatChoice, seat, send_locked_snapshot
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
@@ -81,12 +82,23 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
             replay = idempotency.claim(conn, caller, location_id, idempotency_key, digest, now, payments)
             if replay is not None:
                 return replay
-        reservation_id, deposit = book_under_lock(conn, caller, location_id, body, now)
+        booked = book_under_lock(conn, caller, location_id, body, now)
         if idempotency_key is not None:
-            idempotency.store(conn, location_id, idempotency_key, 201, reservation_id)
-        if deposit is None:
-            return BookingResult(201, idempotency.answer(conn, caller, reservation_id, with_secrets=True))
-    return _take_deposit(db, caller, deposit, idempotency_key, now, payments)
+            idempotency.store(conn, location_id, idempotency_key, 201, booked.reservation_id)
+        if booked.deposit is None:
+            return BookingResult(201, idempotency.answer(conn, caller, booked.reservation_id, with_secrets=True,
+                                                         row=booked.row))
+    return _take_deposit(db, caller, booked.deposit, idempotency_key, now, payments)
+
+
+@dataclass(frozen=True)
+class Booked:
+    """What book_under_lock wrote: the reservation, the deposit it waits for, and its row as
+    reservation_by_id reads it when nothing moved it after its insert (else None: read it again)."""
+
+    reservation_id: UUID
+    deposit: DepositDue | None
+    row: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -132,16 +144,21 @@ def _take_deposit(db: Database, caller: RequestContext, deposit: DepositDue, ide
 
 
 def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
-                    now: dt.datetime, hold_minutes: int | None = None) -> tuple[UUID, DepositDue | None]:
+                    now: dt.datetime, hold_minutes: int | None = None) -> Booked:
     """Book under the day's lock.  With `hold_minutes` the reservation stays a draft that holds its
     table that long for the guest to confirm (a waitlist offer); otherwise it takes its first move."""
     reservation_id = uuid.uuid4()
-    with conn.pipeline():  # the guest's focus and the location's settings travel in the same round trip
+    # One round trip: the guest's focus, the location's settings, the lock, the snapshot and the
+    # guest's rate limits, in that order (one pipeline: a pipeline opened inside it would cost a
+    # round trip of its own).  An unknown location is NotFound before a refused rate limit, as ever.
+    with conn.pipeline():
         focus_guest(conn, reservation_id)
         settings_cursor = conn.execute(query("booking_settings"), {"location_id": location_id})
-        snapshot = locked_snapshot(conn, location_id, body.date, now)
+        read_snapshot = send_locked_snapshot(conn, location_id, body.date, now)
+        counted = rate_limits.count(conn, caller, location_id, body.guest.email, now)
+    snapshot = read_snapshot()
     booking_settings = settings_cursor.fetchone()
-    rate_limits.take(conn, caller, location_id, body.guest.email, now)  # the location exists: counted
+    rate_limits.check(counted)  # a refused request rolls back: nothing of it is written, not even the count
     request = AvailabilityRequest(body.date, body.party_size, body.channel, body.ticket_id)
     validate_party(snapshot, request)
     tz = zone(snapshot.location.timezone)
@@ -187,34 +204,38 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
         "badges": Jsonb(list(body.badges)), "manage_token_hash": manage_tokens.token_hash(manage_token),
         "hold_expires_at": hold_expires_at, "policy_snapshot": Jsonb(policy_snapshot(ticket)),
         "start_at": slot.start_at, "end_at": slot.end_at, "occupied_until": slot.occupied_until,
-        "booked_at": now, **contact,
+        "booked_at": now, **contact, **audit_values(caller, None, _created(caller, body, slot)),
     }
-    _insert_with_unique_reference(conn, row)
-
-    with conn.pipeline():
-        _audit_created(conn, caller, location_id, reservation_id, body, slot)
-        if born_confirmed:
-            conn.execute(query("record_first_move"), {"id": reservation_id, "reason": "booked", "now": now})
-        elif moves_now:  # an option: its move sets the option's expiry
-            conn.execute(query("transition"), {
-                "id": reservation_id, "to": first_move, "reason": "booked", "now": now, "expected_from": "draft"})
+    inserted = _insert_with_unique_reference(conn, row, first_move_now=born_confirmed, now=now)
+    if moves_now and not born_confirmed:  # an option: its move sets the option's expiry
+        conn.execute(query("transition"), {
+            "id": reservation_id, "to": first_move, "reason": "booked", "now": now, "expected_from": "draft"})
     if takes_payment and hold_minutes is None:
-        return reservation_id, DepositDue(reservation_id, location_id, to_cents(amount), snapshot.location.currency)
-    return reservation_id, None
+        return Booked(reservation_id, DepositDue(reservation_id, location_id, to_cents(amount),
+                                                 snapshot.location.currency), None)
+    # The row as inserted is the answer's unless a move changed it since (an option's expiry).
+    return Booked(reservation_id, None, inserted if born_confirmed or not moves_now else None)
 
 
-def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any]) -> None:
-    """A reference clash inserts nothing (on conflict do nothing) and retries with another."""
+def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any], first_move_now: bool,
+                                  now: dt.datetime) -> dict[str, Any]:
+    """Insert the reservation and its audit row (and, for a booking written confirmed, record its first
+    move in the same round trip); the row as reservation_by_id reads it.  A reference clash inserts
+    nothing (on conflict do nothing), records nothing, and retries with another reference."""
     for _ in range(8):
         row["reference"] = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        if conn.execute(query("insert_reservation"), row).fetchone() is not None:
-            return
+        with conn.pipeline():
+            cursor = conn.cursor(row_factory=dict_row).execute(query("insert_reservation"), row)
+            if first_move_now:
+                conn.execute(query("record_first_move"), {"id": row["id"], "reason": "booked", "now": now})
+        inserted = cursor.fetchone()
+        if inserted is not None:
+            return inserted
     raise RuntimeError("could not find a free reservation reference")
 
 
-def _audit_created(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, reservation_id: UUID,
-                   body: BookingRequest, slot: SlotResult) -> None:
-    created = {"date": body.date.isoformat(), "time": f"{body.time:%H:%M}", "party_size": body.party_size,
-               "ticket_id": str(body.ticket_id), "channel": body.channel, "slot_type": slot.slot_type,
-               "table_id": id_text(slot.table_id), "table_group_id": id_text(slot.table_group_id), "user": caller.user_id}
-    audit(conn, caller, location_id, reservation_id, "created", None, created)
+def _created(caller: RequestContext, body: BookingRequest, slot: SlotResult) -> dict[str, Any]:
+    """The 'created' audit row's new value."""
+    return {"date": body.date.isoformat(), "time": f"{body.time:%H:%M}", "party_size": body.party_size,
+            "ticket_id": str(body.ticket_id), "channel": body.channel, "slot_type": slot.slot_type,
+            "table_id": id_text(slot.table_id), "table_group_id": id_text(slot.table_group_id), "user": caller.user_id}

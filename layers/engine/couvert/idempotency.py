@@ -53,9 +53,12 @@ def store(conn: psycopg.Connection, location_id: UUID, key: str, status_code: in
 
 
 def answer(conn: psycopg.Connection, caller: RequestContext, reservation_id: UUID, with_secrets: bool,
-           client_secret: str | None = None, payments=None) -> dict[str, Any]:
-    """The booking's answer as it stands: the reservation, its payment and (for its maker) secrets."""
-    row = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id}).fetchone()
+           client_secret: str | None = None, payments=None, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The booking's answer as it stands: the reservation, its payment and (for its maker) secrets.
+    `row`: the reservation as reservation_by_id reads it, when the caller has it (a new booking's insert
+    returns it); else it is read."""
+    if row is None:
+        row = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": reservation_id}).fetchone()
     payment = None
     if row["payment_intent_id"]:
         if with_secrets and client_secret is None:

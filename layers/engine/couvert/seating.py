@@ -9,6 +9,7 @@ runs on a snapshot read under the (location, date) lock with the reservation its
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 from uuid import UUID
@@ -21,7 +22,7 @@ from couvert.engine.model import Booking, SlotResult, Snapshot, Ticket
 from couvert.errors import SlotUnavailable, ValidationFailed
 from couvert.queries import query
 from couvert.settings import get_settings
-from couvert.snapshots import load_snapshot
+from couvert.snapshots import send_snapshot
 
 # The reasons an operator's own table overrides: capacity and ticket areas are the host's call.
 TABLE_REASONS = frozenset({"tables_full", "squeeze_limit", "overbooking_limit"})
@@ -67,13 +68,21 @@ class Stay:
 def locked_snapshot(conn: psycopg.Connection, location_id: UUID, day: dt.date, now: dt.datetime) -> Snapshot:
     """Take the (location, date) booking lock, free lapsed holds and load the day's snapshot, in one
     round trip.  The statements run in order, so everything after the lock is read under it."""
-    settings = get_settings()
     with conn.pipeline():
-        if not settings.unsafe_skip_booking_lock:
-            conn.execute(query("lock_location_day"), {"location_id": location_id, "day": day,
-                                                      "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
-        conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": day, "now": now})
-        return load_snapshot(conn, location_id, day)
+        read = send_locked_snapshot(conn, location_id, day, now)
+    return read()
+
+
+def send_locked_snapshot(conn: psycopg.Connection, location_id: UUID, day: dt.date,
+                         now: dt.datetime) -> Callable[[], Snapshot]:
+    """locked_snapshot's statements, sent into the pipeline `conn` is in (snapshots.send_snapshot):
+    what it returns reads the snapshot once the pipeline has ended."""
+    settings = get_settings()
+    if not settings.unsafe_skip_booking_lock:
+        conn.execute(query("lock_location_day"), {"location_id": location_id, "day": day,
+                                                  "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
+    conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": day, "now": now})
+    return send_snapshot(conn, location_id, day)
 
 
 def seat(engine: AvailabilityEngine, day: dt.date, ticket: Ticket, slot: SlotResult,

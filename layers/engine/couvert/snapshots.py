@@ -77,17 +77,33 @@ def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
                   date_to: dt.date | None = None) -> Snapshot:
     """The snapshot for [date_from, date_to]; NotFound when the location is unknown, inactive or
     hidden from the caller by row-level security."""
+    with conn.pipeline():
+        read = send_snapshot(conn, location_id, date_from, date_to)
+    return read()
+
+
+def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.date,
+                  date_to: dt.date | None = None) -> Callable[[], Snapshot]:
+    """Send the snapshot's queries into the pipeline `conn` is in, to travel in one round trip with
+    whatever else the caller sends there; once the pipeline has ended, what this returns reads the
+    answers into the Snapshot (load_snapshot's, with its NotFound).  A pipeline opened in another
+    pipeline that has commands waiting costs a round trip of its own (psycopg syncs on entering it),
+    so callers that send more than the snapshot send it this way rather than through load_snapshot."""
     date_to = date_to or date_from
     params = {"location_id": location_id, "date_from": date_from, "date_to": date_to}
-    with conn.pipeline():
-        # Binary results: timestamps and uuids decode faster than from text (hundreds of bookings).
-        cursors = {name: conn.cursor(row_factory=_ROW_FACTORIES.get(name, dict_row), binary=True)
-                   .execute(query(name), params)
-                   for name in _KINDS}
-    location_row = cursors["snapshot_location"].fetchone()
-    if location_row is None:
-        raise NotFound("location not found", location_id=str(location_id))
-    return build_snapshot(Location(**location_row), {name: cursor.fetchall() for name, cursor in cursors.items()})
+    # Binary results: timestamps and uuids decode faster than from text (hundreds of bookings).
+    cursors = {name: conn.cursor(row_factory=_ROW_FACTORIES.get(name, dict_row), binary=True)
+               .execute(query(name), params)
+               for name in _KINDS}
+
+    def read() -> Snapshot:
+        location_row = cursors["snapshot_location"].fetchone()
+        if location_row is None:
+            raise NotFound("location not found", location_id=str(location_id))
+        return build_snapshot(Location(**location_row),
+                              {name: cursor.fetchall() for name, cursor in cursors.items()})
+
+    return read
 
 
 def build_snapshot(location: Location, rows: dict[str, list]) -> Snapshot:

@@ -98,9 +98,9 @@ def _offer_for_day(conn: psycopg.Connection, location_id: UUID, date: dt.date, n
             continue
         minutes = conn.execute(query("waitlist_offer_minutes"), params).fetchone()["minutes"]
         guest = Guest(entry["first_name"], entry["last_name"], entry["email"], entry["phone_number"], entry["locale"])
-        reservation_id, _ = book_under_lock(conn, RequestContext.system(), location_id,
-                                            BookingRequest(slot[0], date, slot[1], entry["party_size"], guest),
-                                            now, hold_minutes=minutes)
+        reservation_id = book_under_lock(conn, RequestContext.system(), location_id,
+                                         BookingRequest(slot[0], date, slot[1], entry["party_size"], guest),
+                                         now, hold_minutes=minutes).reservation_id
         expires = now + dt.timedelta(minutes=minutes)
         conn.execute(query("record_waitlist_offer"), {"id": entry["id"], "now": now, "offer_expires_at": expires,
                                                      "reservation_id": reservation_id})

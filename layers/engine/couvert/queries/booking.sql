@@ -50,26 +50,52 @@ where location_id = %(location_id)s
 select public.find_or_create_customer(%(location_id)s, %(first_name)s, %(last_name)s, %(email)s,
                                       %(phone_number)s, %(locale)s) as id
 
+-- The reservation, its 'created' audit row and the row the booking's answer is built from, in one
+-- statement: the audit row is written only when the reservation is (a reference clash inserts
+-- neither), and the answer's row is reservation_by_id's (the same columns and joins, tested), read
+-- from the insert instead of read again.  It holds for a booking whose row does not move after its
+-- insert (booking.py); the customer is found or created by an earlier statement, so it is visible here.
 -- name: insert_reservation
-insert into public.reservations (
-  id, location_id, customer_id, ticket_id, shift_id, reservation_date, start_time, end_time, party_size,
-  table_id, table_group_id, status, channel, is_squeeze, option_expires_at, payment_status, payment_intent_id,
-  payment_amount, guest_notes, internal_notes, badges, reference, manage_token_hash, hold_expires_at,
-  policy_snapshot, start_at, end_at, occupied_until, booked_at, contact_first_name, contact_last_name,
-  contact_email, contact_phone, contact_locale)
-values (
-  %(id)s, %(location_id)s, %(customer_id)s, %(ticket_id)s, %(shift_id)s, %(reservation_date)s, %(start_time)s,
-  %(end_time)s, %(party_size)s, %(table_id)s, %(table_group_id)s, %(status)s, %(channel)s, %(is_squeeze)s,
-  %(option_expires_at)s, %(payment_status)s, %(payment_intent_id)s, %(payment_amount)s, %(guest_notes)s,
-  %(internal_notes)s, %(badges)s, %(reference)s, %(manage_token_hash)s, %(hold_expires_at)s,
-  %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s, %(booked_at)s, %(first_name)s,
-  %(last_name)s, %(email)s, %(phone_number)s, %(locale)s)
-on conflict (location_id, reference) do nothing
-returning id
+with inserted as (
+  insert into public.reservations (
+    id, location_id, customer_id, ticket_id, shift_id, reservation_date, start_time, end_time, party_size,
+    table_id, table_group_id, status, channel, is_squeeze, option_expires_at, payment_status, payment_intent_id,
+    payment_amount, guest_notes, internal_notes, badges, reference, manage_token_hash, hold_expires_at,
+    policy_snapshot, start_at, end_at, occupied_until, booked_at, contact_first_name, contact_last_name,
+    contact_email, contact_phone, contact_locale)
+  values (
+    %(id)s, %(location_id)s, %(customer_id)s, %(ticket_id)s, %(shift_id)s, %(reservation_date)s, %(start_time)s,
+    %(end_time)s, %(party_size)s, %(table_id)s, %(table_group_id)s, %(status)s, %(channel)s, %(is_squeeze)s,
+    %(option_expires_at)s, %(payment_status)s, %(payment_intent_id)s, %(payment_amount)s, %(guest_notes)s,
+    %(internal_notes)s, %(badges)s, %(reference)s, %(manage_token_hash)s, %(hold_expires_at)s,
+    %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s, %(booked_at)s, %(first_name)s,
+    %(last_name)s, %(email)s, %(phone_number)s, %(locale)s)
+  on conflict (location_id, reference) do nothing
+  returning *
+), created as (
+  insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,
+    performed_by, performed_by_type)
+  select i.location_id, 'reservation', i.id, 'created', %(old_value)s, %(new_value)s, %(performed_by)s,
+         %(performed_by_type)s
+  from inserted i
+)
+select r.*, l.timezone, l.currency,
+       c.first_name, c.last_name, c.email, c.phone_number,
+       (select coalesce(jsonb_agg(jsonb_build_object('note', n.note, 'note_type', n.note_type) order by n.created_at),
+                        '[]'::jsonb)
+        from public.customer_notes n  -- hidden from guests by row-level security: always [] for them
+        where n.location_id = r.location_id and n.customer_id = r.customer_id and n.is_alert) as alerts
+from inserted r
+join public.locations l on l.id = r.location_id
+left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id
 
 -- A booking written confirmed records its first move as the status machine would (migration 0022).
+-- Sent with the insert, in its round trip: when a reference clash inserted nothing there is no row,
+-- and nothing is recorded.
 -- name: record_first_move
-select public.record_first_move(%(id)s, %(reason)s, %(now)s) as result
+select public.record_first_move(r.id, %(reason)s, %(now)s) as result
+from public.reservations r
+where r.id = %(id)s
 
 -- name: insert_audit
 insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,
@@ -122,5 +148,9 @@ where id = %(id)s
 update public.reservations set table_id = %(table_id)s, table_group_id = %(table_group_id)s
 where id = %(id)s and table_id is null and table_group_id is null
 
+-- Counts only at a location a booking could be made at (the snapshot's test): for an unknown or
+-- inactive one it returns no row and the booking answers 404, with nothing counted.
 -- name: take_rate_limit
-select public.take_rate_limit(%(location_id)s, %(buckets)s, %(limits)s, %(window_seconds)s, %(now)s) as wait
+select public.take_rate_limit(l.id, %(buckets)s, %(limits)s, %(window_seconds)s, %(now)s) as wait
+from public.locations l
+where l.id = %(location_id)s and l.is_active
