@@ -79,15 +79,9 @@ with inserted as (
          %(performed_by_type)s
   from inserted i
 )
-select r.*, l.timezone, l.currency,
-       c.first_name, c.last_name, c.email, c.phone_number,
-       (select coalesce(jsonb_agg(jsonb_build_object('note', n.note, 'note_type', n.note_type) order by n.created_at),
-                        '[]'::jsonb)
-        from public.customer_notes n  -- hidden from guests by row-level security: always [] for them
-        where n.location_id = r.location_id and n.customer_id = r.customer_id and n.is_alert) as alerts
+select r.*, d.*
 from inserted r
-join public.locations l on l.id = r.location_id
-left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id
+cross join lateral public.reservation_answer_details(r.location_id, r.customer_id) d
 
 -- A booking written confirmed records its first move as the status machine would (migration 0022).
 -- Sent with the insert, in its round trip: when a reference clash inserted nothing there is no row,
@@ -109,15 +103,9 @@ insert into public.outbox_events (location_id, reservation_id, kind, payload, ne
 values (%(location_id)s, %(reservation_id)s, %(kind)s, '{}'::jsonb, %(now)s)
 
 -- name: reservation_by_id
-select r.*, l.timezone, l.currency,
-       c.first_name, c.last_name, c.email, c.phone_number,
-       (select coalesce(jsonb_agg(jsonb_build_object('note', n.note, 'note_type', n.note_type) order by n.created_at),
-                        '[]'::jsonb)
-        from public.customer_notes n  -- hidden from guests by row-level security: always [] for them
-        where n.location_id = r.location_id and n.customer_id = r.customer_id and n.is_alert) as alerts
+select r.*, d.*
 from public.reservations r
-join public.locations l on l.id = r.location_id
-left join public.customers c on c.location_id = r.location_id and c.id = r.customer_id
+cross join lateral public.reservation_answer_details(r.location_id, r.customer_id) d
 where r.id = %(id)s
 
 -- name: set_payment_intent
