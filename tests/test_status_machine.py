@@ -179,6 +179,18 @@ def test_visits_and_guest_cancellations_update_stats_and_tags(world):
     assert c["cancel_count"] == 3 and "frequent_canceller" in c["tags"]
 
 
+def test_a_move_that_counts_for_nothing_leaves_the_customer_row_unwritten(world):
+    """An operator's cancellation moves none of the guest's statistics: the customer row is not
+    written again (a scheduled run expiring thousands of holds would otherwise rewrite thousands)."""
+    rid = world.make("confirmed")
+    version = world.conn.execute("select xmin::text as v from customers where id = %s",
+                                 (world.customer()["id"],)).fetchone()["v"]
+    world.move(rid, "cancelled", "operator")
+    after = world.conn.execute("select xmin::text as v from customers where id = %s",
+                               (world.customer()["id"],)).fetchone()["v"]
+    assert after == version and world.customer()["cancel_count"] == 0
+
+
 def test_frequent_no_show_and_vip_tags(world):
     for _ in range(2):
         world.move(world.make("confirmed"), "no_show", "system")
