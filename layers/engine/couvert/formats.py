@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -26,3 +27,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.time):
         return value.isoformat(timespec="minutes")  # the API's HH:MM
     return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
+
+
+def plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row (or any mapping of column values) as JSON carries it."""
+    return {k: plain(v) for k, v in row.items()}

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from couvert.audit import audit
 from couvert.db import Database, RequestContext
 from couvert.errors import NotFound
-from couvert.formats import money, plain
+from couvert.formats import money, plain, plain_row
 from couvert.lifecycle import require_location
 from couvert.phones import e164
 from couvert.queries import query
@@ -34,19 +34,15 @@ def _card(conn: psycopg.Connection, location_id: UUID, customer_id: UUID) -> dic
         raise NotFound("customer not found")
     history = cur.execute(query("customer_history"), params).fetchall()
     notes = cur.execute(query("customer_notes"), params).fetchall()
-    out = {k: plain(v) for k, v in customer.items()}
+    out = plain_row(customer)
     out["avg_spend_per_visit"] = money(customer["avg_spend_per_visit"])
     out["history"] = [{"id": str(h["id"]), "reference": h["reference"], "date": h["reservation_date"].isoformat(),
                        "start_time": h["start_time"].strftime("%H:%M"), "party_size": h["party_size"],
                        "status": h["status"], "channel": h["channel"], "ticket_id": str(h["ticket_id"])}
                       for h in history]
-    out["notes_log"] = [_note(n) for n in notes]
-    out["alerts"] = [_note(n) for n in notes if n["is_alert"]]
+    out["notes_log"] = [plain_row(n) for n in notes]
+    out["alerts"] = [plain_row(n) for n in notes if n["is_alert"]]
     return out
-
-
-def _note(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: plain(v) for k, v in row.items()}
 
 
 def update_customer(db: Database, caller: RequestContext, location_id: UUID, customer_id: UUID,
@@ -74,7 +70,7 @@ def update_customer(db: Database, caller: RequestContext, location_id: UUID, cus
         changed = {k: v for k, v in changes.items() if before[k] != v}
         if changed:
             audit(conn, caller, location_id, customer_id, "customer_change",
-                  {k: plain(before[k]) for k in changed}, {k: plain(v) for k, v in changed.items()},
+                  {k: plain(before[k]) for k in changed}, plain_row(changed),
                   entity_type="customer")
         return _card(conn, location_id, customer_id)
 
@@ -89,4 +85,4 @@ def add_note(db: Database, caller: RequestContext, location_id: UUID, customer_i
         row = cur.execute(query("add_customer_note"), {
             "location_id": location_id, "customer_id": customer_id, "note": note, "note_type": note_type,
             "is_alert": is_alert, "created_by": caller.user_id}).fetchone()
-    return {"note": _note(row)}
+    return {"note": plain_row(row)}

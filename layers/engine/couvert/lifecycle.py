@@ -20,7 +20,7 @@ from couvert.audit import audit, id_text
 from couvert.db import Database, RequestContext
 from couvert.engine.clock import zone
 from couvert.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from couvert.formats import money, plain
+from couvert.formats import money, plain_row
 from couvert.manage_tokens import token_hash
 from couvert.queries import query
 from couvert.reservations import reservation_json
@@ -172,12 +172,8 @@ def list_reservations(db: Database, caller: RequestContext, location_id: UUID, d
             rows, tables, shifts = (conn.cursor(row_factory=dict_row).execute(query(name), params)
                                     for name in ("list_reservations", "floor_tables", "floor_shifts"))
         return {"reservations": [reservation_json(r, for_guest=False) for r in rows.fetchall()],
-                "tables": [_plain_row(t) for t in tables.fetchall()],
-                "shifts": [_plain_row(s) for s in shifts.fetchall()]}
-
-
-def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: plain(v) for k, v in row.items()}
+                "tables": [plain_row(t) for t in tables.fetchall()],
+                "shifts": [plain_row(s) for s in shifts.fetchall()]}
 
 
 def list_outbox(db: Database, caller: RequestContext, location_id: UUID, status: str) -> dict[str, Any]:
@@ -186,7 +182,7 @@ def list_outbox(db: Database, caller: RequestContext, location_id: UUID, status:
         require_location(conn, location_id)
         rows = conn.cursor(row_factory=dict_row).execute(
             query("list_outbox_events"), {"location_id": location_id, "status": status}).fetchall()
-    return {"events": [_plain_row(r) for r in rows]}
+    return {"events": [plain_row(r) for r in rows]}
 
 
 def retry_outbox_event(db: Database, caller: RequestContext, location_id: UUID, event_id: UUID,
@@ -202,4 +198,4 @@ def retry_outbox_event(db: Database, caller: RequestContext, location_id: UUID, 
             if current is None:
                 raise NotFound("outbox event not found")
             raise InvalidTransition("only a failed event can be requeued", current_status=current["status"])
-    return {"event": _plain_row(row)}
+    return {"event": plain_row(row)}
