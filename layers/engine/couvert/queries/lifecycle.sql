@@ -78,11 +78,11 @@ order by s.sort_order, s.start_time
 -- What cancelling now would give back, by the same rule the status machine applies (refund_cents),
 -- for the caller this request is; null when this caller cannot cancel from the current status.
 -- name: cancellation_terms
-select public.refund_cents(r, 'cancelled', public.request_actor(r.location_id), %(now)s) as refund_cents,
+select public.refund_cents(r, 'cancelled', who.actor, %(now)s) as refund_cents,
        r.start_at - make_interval(hours => coalesce((r.policy_snapshot ->> 'cancel_free_hours')::int, 0))
          as free_until
 from public.reservations r
+cross join lateral (select public.request_actor(r.location_id) as actor) who
 where r.id = %(id)s
   and exists (select 1 from public.reservation_status_transitions x
-              where x.from_status = r.status and x.to_status = 'cancelled'
-                and public.request_actor(r.location_id) = any (x.actor_types))
+              where x.from_status = r.status and x.to_status = 'cancelled' and who.actor = any (x.actor_types))
