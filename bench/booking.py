@@ -155,9 +155,10 @@ def _violations(url: str, location_id) -> dict:
     return {"overlaps": overlaps, "pacing": over_pacing, "max_covers": over_total}
 
 
-def server_ms(server_url: str, dbname: str, reset: bool = False) -> float | None:
+def server_ms(server_url: str, dbname: str, reset: bool = False, matching: str | None = None) -> float | None:
     """PostgreSQL's own time spent on `dbname`'s statements (pg_stat_statements, top-level statements:
-    a function call counts with all it does); None when the extension is not loaded."""
+    a function call counts with all it does), or on those whose text is LIKE `matching`; None when
+    the extension is not loaded."""
     url = psycopg.conninfo.make_conninfo(server_url, dbname=dbname)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -167,20 +168,9 @@ def server_ms(server_url: str, dbname: str, reset: bool = False) -> float | None
                 return 0.0
             return float(conn.execute(
                 """select coalesce(sum(s.total_exec_time), 0) from pg_stat_statements s
-                   join pg_database d on d.oid = s.dbid where d.datname = %s""", (dbname,)).fetchone()[0])
-    except psycopg.Error:
-        return None
-
-
-def lock_wait_ms(server_url: str, dbname: str) -> float | None:
-    """Server time of the per-day lock statement on `dbname` (pg_stat_statements): time spent waiting."""
-    url = psycopg.conninfo.make_conninfo(server_url, dbname=dbname)
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            return float(conn.execute(
-                """select coalesce(sum(s.total_exec_time), 0) from pg_stat_statements s
                    join pg_database d on d.oid = s.dbid
-                   where d.datname = %s and s.query like '%%pg_advisory_xact_lock%%'""", (dbname,)).fetchone()[0])
+                   where d.datname = %s and (%s::text is null or s.query like %s)""",
+                (dbname, matching, matching)).fetchone()[0])
     except psycopg.Error:
         return None
 
@@ -260,7 +250,8 @@ def run(server_url: str, url: str) -> dict:
                "B4_bookings_per_second": booked / elapsed,
                "B4_500s": sum(1 for s in statuses if s >= 500 and s != 503),
                "B4_violations": sum(violations.values()) + sum(1 for s in statuses if s >= 500 and s != 503)}
-    waited = lock_wait_ms(server_url, dbname) if waits_measurable else None
+    # The time the lock statement spent waiting for the lock:
+    waited = server_ms(server_url, dbname, matching="%pg_advisory_xact_lock%") if waits_measurable else None
     if waited is not None and clock.samples:
         # What the per-day lock costs each request while held: the client's time from the lock
         # statement to the end of commit or rollback, less the time the lock statement waited.
