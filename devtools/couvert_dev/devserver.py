@@ -228,6 +228,7 @@ def test_payment(body: bytes) -> tuple[int, dict[str, Any]]:
     import stripe
 
     from couvert.settings import get_settings
+    from couvert_dev.localstripe import pay_with_test_card
 
     try:
         intent_id = json.loads(body or b"{}")["payment_intent_id"]
@@ -237,8 +238,7 @@ def test_payment(body: bytes) -> tuple[int, dict[str, Any]]:
     settings = get_settings()
     client = stripe.StripeClient(settings.stripe_secret_key, base_addresses={"api": settings.stripe_api_base})
     try:
-        client.v1.payment_intents.update(intent_id, params={"payment_method": "pm_card_visa"})
-        intent = client.v1.payment_intents.confirm(intent_id)
+        intent = pay_with_test_card(client, intent_id)
     except stripe.StripeError as error:
         return 422, {"error": {"code": "payment_failed", "message": str(error.user_message or error), "details": {}}}
     return 200, {"status": intent.status}

@@ -44,3 +44,10 @@ def send_webhooks_to(localstripe_url: str, url: str, secret: str) -> None:
     data = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
     urllib.request.urlopen(urllib.request.Request(f"{localstripe_url}/_config/webhooks/couvert", data=data),
                            timeout=5)
+
+
+def pay_with_test_card(client, payment_intent_id: str):
+    """What the guest's browser does with Stripe Elements: attach Stripe's test card and confirm
+    (localstripe takes the card by update).  `client`: a stripe.StripeClient; returns the intent."""
+    client.v1.payment_intents.update(payment_intent_id, params={"payment_method": "pm_card_visa"})
+    return client.v1.payment_intents.confirm(payment_intent_id)

@@ -6,14 +6,14 @@ import json
 import time
 import uuid
 
+from couvert_dev.localstripe import pay_with_test_card
 from tests.support import call
 from tests.support.api import WEBHOOK_SECRET, op
 
 
 def pay(client, pi: str) -> None:
-    """What the guest's browser does: attach a card and confirm (localstripe takes the card by update)."""
-    client.v1.payment_intents.update(pi, params={"payment_method": "pm_card_visa"})
-    client.v1.payment_intents.confirm(pi)
+    """What the guest's browser does: attach a card and confirm."""
+    pay_with_test_card(client, pi)
 
 
 def refunds_of(client, pi: str) -> list[int]:
