@@ -104,10 +104,11 @@ def run(server_url: str) -> dict:
 TARGETS = {
     "B1_engine_day_ms": ("B1 engine, one day, all tickets (p50)", "<= 2 ms"),
     "B2_handler_day_ms": ("B2 check_availability handler (p50)", "<= 10 ms"),
-    "B2_floor_ms": ("B2 snapshot: its queries and decoding (p50)", ""),
+    "B2_floor_ms": ("B2 snapshot, the setup held (p50)", ""),
+    "B2_snapshot_setup_read_ms": ("B2 snapshot, the setup read too (p50)", ""),
     "B2_ratio_to_floor": ("B2 handler / snapshot", "<= 3x"),
     "B2_json_floor_ms": ("B2 physical floor: the same rows as one JSON document", ""),
-    "B2_snapshot_vs_json_floor": ("B2 snapshot / physical floor", "<= 1.5x"),
+    "B2_snapshot_vs_json_floor": ("B2 snapshot with the setup read / physical floor", "<= 1.5x"),
     "B3_calendar_31_days_ms": ("B3 31-day calendar through the handler (p50)", "<= 100 ms"),
     "B4_bookings": ("B4 32 clients booking one day: bookings made", "report"),
     "B4_requests": ("B4 requests answered (201 + 409 + 503)", "report"),

@@ -1,10 +1,18 @@
 """Loads the engine's Snapshot from PostgreSQL: one query per kind of data, pipelined into a
-single round trip, under the caller's row-level security."""
+single round trip, under the caller's row-level security.
+
+A location's setup (tickets, shifts, shift tickets, areas, tables, table groups, table rules)
+changes a few times a year and is read by every request, a booking's under its day's lock.  The
+process keeps the setup it read last per location, with the schedules of the days it has read,
+under the location's config_version (migration 0029), and sends that version with the queries:
+PostgreSQL returns the setup again only when it has changed.  The location and its reservations are
+read every time."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -26,10 +34,12 @@ from couvert.engine.model import (
 )
 from couvert.errors import NotFound
 from couvert.queries import query
+from couvert.setups import SETUPS, Days, Setup
 
-_KINDS = ("snapshot_location", "snapshot_schedule", "snapshot_tickets", "snapshot_shift_tickets",
-          "snapshot_areas", "snapshot_tables", "snapshot_table_groups", "snapshot_table_rules",
-          "snapshot_bookings")
+# The kinds that make a location's setup, kept per location by its config_version.
+SETUP_KINDS = ("snapshot_tickets", "snapshot_shift_tickets", "snapshot_areas", "snapshot_tables",
+               "snapshot_table_groups", "snapshot_table_rules")
+_KINDS = ("snapshot_location", "snapshot_schedule", *SETUP_KINDS, "snapshot_bookings")
 
 
 def _ticket(row: dict) -> Ticket:
@@ -90,41 +100,97 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     pipeline that has commands waiting costs a round trip of its own (psycopg syncs on entering it),
     so callers that send more than the snapshot send it this way rather than through load_snapshot."""
     date_to = date_to or date_from
-    params = {"location_id": location_id, "date_from": date_from, "date_to": date_to}
-    # Binary results: timestamps and uuids decode faster than from text (hundreds of bookings).
-    cursors = {name: conn.cursor(row_factory=_ROW_FACTORIES.get(name, dict_row), binary=True)
-               .execute(query(name), params)
-               for name in _KINDS}
+    dates = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    held = SETUPS.get(location_id)
+    held_days = SETUPS.days(held, dates) if held is not None else None
+    params = {"location_id": location_id, "date_from": date_from, "date_to": date_to,
+              "config_version": held.version if held is not None else None,
+              "schedule_version": held.version if held_days is not None else None}
+    cursors = _send(conn, _KINDS, params)
 
     def read() -> Snapshot:
-        location_row = cursors["snapshot_location"].fetchone()
-        if location_row is None:
-            raise NotFound("location not found", location_id=str(location_id))
-        return build_snapshot(Location(**location_row),
-                              {name: cursor.fetchall() for name, cursor in cursors.items()})
+        location = _location(cursors, location_id)
+        version = location.pop("config_version")
+        if held is not None and held.version == version:
+            setup = held
+            days = held_days if held_days is not None else _read_days(setup, dates, cursors)
+        elif held is None:
+            setup = _remember(location_id, version, cursors)
+            days = _read_days(setup, dates, cursors)
+        else:
+            # Changed since this process read it.  Each setup query compared the held version with
+            # the location's as its own statement saw it.  Had the held one come from a change this
+            # process read before it was committed (a request that changes the setup and reads a
+            # snapshot in the same transaction), a query that ran after that commit found it current
+            # and sent nothing: so the setup is read again whole, one round trip per change.
+            setup, days = _read_again(conn, {**params, "config_version": None, "schedule_version": None}, dates)
+        return build_snapshot(Location(**location), setup, days, cursors["snapshot_bookings"].fetchall())
 
     return read
 
 
-def build_snapshot(location: Location, rows: dict[str, list]) -> Snapshot:
-    shifts_by_date: dict[dt.date, list[EffectiveShift]] = {}
-    for r in rows["snapshot_schedule"]:
-        shifts_by_date.setdefault(r["date"], []).append(EffectiveShift(
+def _send(conn: psycopg.Connection, kinds: Sequence[str], params: dict[str, Any]) -> dict[str, psycopg.Cursor]:
+    # Binary results: timestamps and uuids decode faster than from text (hundreds of bookings).
+    return {name: conn.cursor(row_factory=_ROW_FACTORIES.get(name, dict_row), binary=True)
+            .execute(query(name), params)
+            for name in kinds}
+
+
+def _location(cursors: dict[str, psycopg.Cursor], location_id: UUID) -> dict[str, Any]:
+    row = cursors["snapshot_location"].fetchone()
+    if row is None:
+        raise NotFound("location not found", location_id=str(location_id))
+    return row
+
+
+def _read_again(conn: psycopg.Connection, params: dict[str, Any],
+                dates: Sequence[dt.date]) -> tuple[Setup, Days]:
+    """The location's setup and the days' schedules as they are now (one round trip), remembered."""
+    with conn.pipeline():
+        cursors = _send(conn, ("snapshot_location", "snapshot_schedule", *SETUP_KINDS), params)
+    location_id = params["location_id"]
+    setup = _remember(location_id, _location(cursors, location_id)["config_version"], cursors)
+    return setup, _read_days(setup, dates, cursors)
+
+
+def _read_days(setup: Setup, dates: Sequence[dt.date],
+               cursors: dict[str, psycopg.Cursor]) -> Days:
+    """The schedules of `dates` from the schedule query's rows (a day without shifts has none),
+    remembered with the setup."""
+    shifts: dict[dt.date, list[EffectiveShift]] = {day: [] for day in dates}
+    for r in cursors["snapshot_schedule"].fetchall():
+        shifts[r["date"]].append(EffectiveShift(
             date=r["date"], shift_id=r["shift_id"], name=r["name"], start_time=r["start_time"],
             end_time=r["end_time"], arrival_interval_minutes=r["arrival_interval_minutes"],
             closed=r["closed"], label=r["label"], sort_order=r["sort_order"]))
-    return Snapshot(
-        location=location,
-        tickets={r["id"]: _ticket(r) for r in rows["snapshot_tickets"]},
+    days = {day: tuple(s) for day, s in shifts.items()}
+    SETUPS.add_days(setup, days)
+    return days
+
+
+def _remember(location_id: UUID, version: UUID, cursors: dict[str, psycopg.Cursor]) -> Setup:
+    """The setup from its queries' rows (sent after the location's, so at least as new as `version`:
+    a change in between makes the next request read it again), kept for the next request."""
+    rows = {name: cursors[name].fetchall() for name in SETUP_KINDS}
+    setup = Setup(
+        version=version,
+        tickets=MappingProxyType({r["id"]: _ticket(r) for r in rows["snapshot_tickets"]}),
         shift_tickets=tuple(ShiftTicket(**{**r, "area_ids": frozenset(r["area_ids"])})
                             for r in rows["snapshot_shift_tickets"]),
-        shifts_by_date={d: tuple(s) for d, s in shifts_by_date.items()},
-        areas={area.id: area for area in rows["snapshot_areas"]},
-        tables={table.id: table for table in rows["snapshot_tables"]},
+        areas=MappingProxyType({area.id: area for area in rows["snapshot_areas"]}),
+        tables=MappingProxyType({table.id: table for table in rows["snapshot_tables"]}),
         table_groups=tuple(TableGroup(**{**r, "table_ids": tuple(r["table_ids"])})
                            for r in rows["snapshot_table_groups"]),
         table_rules=tuple(TableRule(**{**r, "days_of_week": frozenset(r["days_of_week"])
                                        if r["days_of_week"] is not None else None})
-                          for r in rows["snapshot_table_rules"]),
-        bookings=tuple(rows["snapshot_bookings"]),
-    )
+                          for r in rows["snapshot_table_rules"]))
+    SETUPS.put(location_id, setup)
+    return setup
+
+
+def build_snapshot(location: Location, setup: Setup, days: Days,
+                   bookings: list[Booking]) -> Snapshot:
+    return Snapshot(
+        location=location, tickets=setup.tickets, shift_tickets=setup.shift_tickets, shifts_by_date=days,
+        areas=setup.areas, tables=setup.tables, table_groups=setup.table_groups,
+        table_rules=setup.table_rules, bookings=tuple(bookings))

@@ -4,6 +4,7 @@ rows (or by tests and benchmarks directly)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -196,11 +197,11 @@ class Snapshot:
     """Everything availability depends on, for a location and a range of dates."""
 
     location: Location
-    tickets: dict[UUID, Ticket]
+    tickets: Mapping[UUID, Ticket]
     shift_tickets: tuple[ShiftTicket, ...]
     shifts_by_date: dict[dt.date, tuple[EffectiveShift, ...]]
-    areas: dict[UUID, Area]
-    tables: dict[UUID, Table]
+    areas: Mapping[UUID, Area]
+    tables: Mapping[UUID, Table]
     table_groups: tuple[TableGroup, ...] = ()
     table_rules: tuple[TableRule, ...] = ()
     bookings: tuple[Booking, ...] = ()

@@ -1,0 +1,179 @@
+"""The location's setup kept by the process (couvert/snapshots.py) and its config_version (migration
+0029): reused while nothing changed, read again after any change, never a way into another
+location, never ahead of what the caller's transaction may see."""
+
+import datetime as dt
+
+import psycopg
+import pytest
+import yaml
+
+from couvert.db import RequestContext, get_database
+from couvert.errors import NotFound
+from couvert.queries import query
+from couvert.setups import SETUPS
+from couvert.snapshots import load_snapshot
+from couvert_dev.config_loader import load_config, parse_config
+from tests.support import DEMO_CONFIG
+from tests.support.api import DAY
+
+SETUP_TABLES = ["policy_sets", "tickets", "shifts", "shift_exceptions", "shift_tickets", "areas", "tables", "table_groups",
+                "table_group_members", "table_availability_rules"]
+
+
+def _guest_snapshot(location_id, as_guest_of=None):
+    with get_database().transaction(RequestContext.guest(as_guest_of or location_id)) as conn:
+        return load_snapshot(conn, location_id, dt.date.fromisoformat(DAY))
+
+
+def _version(conn, location_id):
+    return conn.execute("select config_version from locations where id = %s", (location_id,)).fetchone()[0]
+
+
+@pytest.fixture
+def other_location(database_url, demo_location):
+    raw = yaml.safe_load(DEMO_CONFIG.read_text())
+    raw["location"] = {**raw["location"], "slug": "bistro-b", "name": "Bistro B"}
+    with psycopg.connect(database_url) as conn:
+        return load_config(conn, parse_config(raw))
+
+
+def test_a_second_snapshot_reuses_the_setup_and_postgresql_sends_it_no_more(app_env, demo_location):
+    first = _guest_snapshot(demo_location)
+    second = _guest_snapshot(demo_location)
+    assert second.tables is first.tables and second.tickets is first.tickets
+    assert len(second.tables) > 0
+    held = SETUPS.get(demo_location).version
+    with psycopg.connect(app_env) as conn:
+        params = {"location_id": demo_location, "config_version": held}
+        assert conn.execute(query("snapshot_tables"), params).fetchall() == []
+        params["config_version"] = None
+        assert len(conn.execute(query("snapshot_tables"), params).fetchall()) == len(first.tables)
+
+
+@pytest.mark.parametrize("table", SETUP_TABLES)
+def test_any_change_of_a_setup_table_gives_its_location_a_new_version(database_url, demo_location,
+                                                                      other_location, table):
+    with psycopg.connect(database_url) as conn:
+        before = {loc: _version(conn, loc) for loc in (demo_location, other_location)}
+        changed = conn.execute(f"update {table} set location_id = location_id where location_id = %s",
+                               (demo_location,)).rowcount
+        assert changed > 0, f"the demo location has no {table} to change"
+        assert _version(conn, demo_location) != before[demo_location]
+        assert _version(conn, other_location) == before[other_location]
+
+
+def test_a_setup_row_added_or_removed_gives_its_location_a_new_version(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        before = _version(conn, demo_location)
+        rule = conn.execute("""insert into table_availability_rules (location_id, table_id, rule_type, start_time, end_time)
+                               select location_id, id, 'block', '12:00', '13:00' from tables where location_id = %s limit 1
+                               returning id""", (demo_location,)).fetchone()[0]
+        added = _version(conn, demo_location)
+        assert added != before
+        conn.execute("delete from table_availability_rules where id = %s", (rule,))
+        assert _version(conn, demo_location) not in (before, added)
+
+
+def test_a_truncated_setup_table_gives_every_location_a_new_version(database_url, demo_location, other_location):
+    with psycopg.connect(database_url) as conn:
+        before = {loc: _version(conn, loc) for loc in (demo_location, other_location)}
+        conn.execute("truncate table_availability_rules")
+        assert all(_version(conn, loc) != version for loc, version in before.items())
+
+
+def test_a_change_committed_elsewhere_reaches_the_next_snapshot(app_env, demo_location):
+    first = _guest_snapshot(demo_location)
+    table = next(t for t in first.tables.values() if t.is_active)
+    with psycopg.connect(app_env) as conn:
+        conn.execute("update tables set is_active = false where id = %s", (table.id,))
+        conn.execute("update tickets set max_party_size = max_party_size + 1 where location_id = %s", (demo_location,))
+        conn.execute("delete from table_availability_rules where location_id = %s", (demo_location,))
+    assert first.table_rules, "the demo location has table rules to remove"
+    second = _guest_snapshot(demo_location)
+    assert second.tables[table.id].is_active is False
+    assert {t.id: t.max_party_size + 1 for t in first.tickets.values()} == \
+        {t.id: t.max_party_size for t in second.tickets.values()}
+    assert second.table_rules == ()
+
+
+def test_a_closed_day_reaches_the_next_snapshot_of_that_day(app_env, demo_location):
+    day = dt.date.fromisoformat(DAY)
+    first = _guest_snapshot(demo_location)
+    assert first.shifts_by_date[day] and not any(s.closed for s in first.shifts_by_date[day])
+    assert _guest_snapshot(demo_location).shifts_by_date is not first.shifts_by_date  # a new snapshot ...
+    assert _guest_snapshot(demo_location).shifts_by_date[day] is first.shifts_by_date[day]  # ... the held day
+    with psycopg.connect(app_env) as conn:
+        conn.execute("""insert into shift_exceptions (location_id, exception_date, exception_type, label)
+                        values (%s, %s, 'closed', 'Private party')""", (demo_location, day))
+    assert all(s.closed and s.label == "Private party" for s in _guest_snapshot(demo_location).shifts_by_date[day])
+
+
+def test_a_setup_change_not_yet_committed_stays_out_of_other_requests(app_env, demo_location):
+    _guest_snapshot(demo_location)
+    area = next(iter(_guest_snapshot(demo_location).areas))
+    with psycopg.connect(app_env) as writer:
+        writer.execute("""insert into tables (location_id, area_id, name, min_capacity, max_capacity)
+                          values (%s, %s, 'Uncommitted', 1, 2)""", (demo_location, area))
+        # The writer's own transaction reads its change, and the process now holds that setup.
+        assert "Uncommitted" in {t.name for t in load_snapshot(writer, demo_location, dt.date.fromisoformat(DAY))
+                                 .tables.values()}
+        assert "Uncommitted" not in {t.name for t in _guest_snapshot(demo_location).tables.values()}
+        writer.rollback()
+    assert "Uncommitted" not in {t.name for t in _guest_snapshot(demo_location).tables.values()}
+
+
+def test_a_held_setup_is_no_key_to_a_location_the_caller_cannot_read(app_env, demo_location, other_location):
+    assert _guest_snapshot(demo_location).tables  # held now
+    with pytest.raises(NotFound):
+        _guest_snapshot(demo_location, as_guest_of=other_location)
+
+
+def test_a_location_cannot_be_set_back_to_a_version_a_process_holds(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        held = _version(conn, demo_location)
+        conn.execute("update tables set priority = priority where location_id = %s", (demo_location,))
+        assert _version(conn, demo_location) != held
+        conn.execute("update locations set config_version = %s where id = %s", (held, demo_location))
+        assert _version(conn, demo_location) != held
+
+
+def test_a_setup_change_committed_between_the_snapshots_statements_is_read_again_whole(
+        app_env, demo_location, monkeypatch):
+    """The process holds a setup it read inside an uncommitted change; another request reads the
+    location's old version, then the change commits before its setup queries run: those find the
+    held version current and send nothing, so the request must read the setup again, not build it
+    from the empty answers."""
+    import threading
+
+    from couvert import snapshots
+
+    area = next(iter(_guest_snapshot(demo_location).areas))
+    writer = psycopg.connect(app_env)
+    gate = psycopg.connect(app_env, autocommit=True)
+    try:
+        writer.execute("""insert into tables (location_id, area_id, name, min_capacity, max_capacity)
+                          values (%s, %s, 'Late', 1, 2)""", (demo_location, area))
+        load_snapshot(writer, demo_location, dt.date.fromisoformat(DAY))  # held: the uncommitted setup
+        # A pause between the location's statement and the setup's: a lock the test holds.
+        gate.execute("select pg_advisory_lock(4242)")
+        monkeypatch.setattr(snapshots, "_KINDS", (snapshots._KINDS[0], "pause", *snapshots._KINDS[1:]))
+        monkeypatch.setattr(snapshots, "query", lambda name: "select pg_advisory_xact_lock_shared(4242)"
+                            if name == "pause" else query(name))
+        result = {}
+        request = threading.Thread(target=lambda: result.update(snapshot=_guest_snapshot(demo_location)))
+        request.start()
+        for _ in range(200):
+            if gate.execute("select count(*) from pg_locks where locktype = 'advisory' and not granted").fetchone()[0]:
+                break
+            threading.Event().wait(0.01)
+        else:
+            pytest.fail("the request never reached the pause")
+        writer.commit()
+        gate.execute("select pg_advisory_unlock(4242)")
+        request.join(10)
+    finally:
+        writer.close()
+        gate.close()
+    assert "Late" in {t.name for t in result["snapshot"].tables.values()}
+    assert len(result["snapshot"].tables) > 1
