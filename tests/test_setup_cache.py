@@ -177,3 +177,67 @@ def test_a_setup_change_committed_between_the_snapshots_statements_is_read_again
         gate.close()
     assert "Late" in {t.name for t in result["snapshot"].tables.values()}
     assert len(result["snapshot"].tables) > 1
+
+
+def test_a_new_location_gets_a_fresh_version_whatever_it_is_given(database_url, demo_location):
+    with psycopg.connect(database_url) as conn:
+        held = _version(conn, demo_location)
+        given = conn.execute("""insert into locations (name, slug, timezone, config_version)
+                                values ('Again', 'again', 'Europe/Amsterdam', %s) returning config_version""",
+                             (held,)).fetchone()[0]
+    assert given != held
+
+
+def test_a_migration_run_that_applies_something_renews_every_version(database_url, demo_location, tmp_path):
+    """A migration can change what the snapshot reads without touching a row (a function's body)."""
+    import shutil
+
+    from couvert_dev.migrate import DEFAULT_MIGRATIONS_DIR, migrate
+
+    with psycopg.connect(database_url) as conn:
+        before = _version(conn, demo_location)
+    directory = tmp_path / "migrations"
+    shutil.copytree(DEFAULT_MIGRATIONS_DIR, directory)
+    assert migrate(database_url, directory) == []
+    with psycopg.connect(database_url) as conn:
+        assert _version(conn, demo_location) == before  # nothing applied: nothing renewed
+    (directory / "9999_a_function_changes.sql").write_text("select 1;\n")
+    assert migrate(database_url, directory) == ["9999_a_function_changes.sql"]
+    with psycopg.connect(database_url) as conn:
+        assert _version(conn, demo_location) != before
+
+
+def test_a_manager_changing_overbooking_during_a_configuration_load_waits_instead_of_deadlocking(
+        app_env, demo_location, host):
+    """A load of the configuration locks the location, then changes its setup rows; the overbooking
+    change locks a shift ticket, whose version trigger then needs the location: taken in that order
+    the two deadlocked, so the change takes the location first."""
+    import threading
+
+    from tests.support import call
+    from tests.support.api import add_member, op
+
+    add_member(app_env, demo_location, "manager-1", "manager")
+    ticket = host["Regular Dinner"]
+    with psycopg.connect(app_env) as conn:
+        shift = conn.execute("select shift_id from shift_tickets where ticket_id = %s limit 1", (ticket,)).fetchone()[0]
+    path = f"/v1/locations/{demo_location}/shifts/{shift}/tickets/{ticket}/overbooking"
+    with psycopg.connect(app_env) as load:
+        load.execute("update locations set name = name where id = %s", (demo_location,))  # as upsert_location
+        answers = []
+        change = threading.Thread(target=lambda: answers.append(
+            call("transition_status", "PUT", path, body={"overbooking_covers": 3}, headers=op("manager-1"))))
+        change.start()
+        for _ in range(200):  # until the change waits for a lock the load holds
+            waiting = load.execute("""select count(*) from pg_stat_activity
+                                      where datname = current_database() and wait_event_type = 'Lock'""").fetchone()[0]
+            if waiting:
+                break
+            threading.Event().wait(0.01)
+        load.execute("update shift_tickets set overbooking_covers = 2 where location_id = %s and shift_id = %s "
+                     "and ticket_id = %s", (demo_location, shift, ticket))
+    change.join(10)
+    assert answers[0][0] == 200, answers
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select overbooking_covers from shift_tickets where location_id = %s and shift_id = %s "
+                            "and ticket_id = %s", (demo_location, shift, ticket)).fetchone()[0] == 3

@@ -26,11 +26,20 @@ $$;
 alter function public.mark_configuration_changed() owner to couvert_definer;
 revoke execute on function public.mark_configuration_changed() from public;
 
--- A truncated setup table changes every location.
+-- Every location at once: a truncated setup table, and every run of `couvert migrate` that applied
+-- something (a migration may change what the snapshot reads without touching a row, as 0009 did
+-- with the schedule function).  The migration owner reaches the rows through the definer.
+create function public.renew_configuration_versions() returns void
+language sql security definer set search_path = '' as $$
+  update public.locations set config_version = gen_random_uuid();
+$$;
+alter function public.renew_configuration_versions() owner to couvert_definer;
+revoke execute on function public.renew_configuration_versions() from public;
+
 create function public.mark_every_configuration_changed() returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  update public.locations set config_version = gen_random_uuid();
+  perform public.renew_configuration_versions();
   return null;
 end
 $$;
@@ -55,15 +64,16 @@ begin
 end
 $$;
 
--- Whoever sets the token gets a fresh one: an update cannot bring back a token a process holds.
+-- Whoever sets the token gets a fresh one, also on a new location: neither an update nor a location
+-- inserted again under an old id can bring back a token a process holds.
 create function public.locations_keep_config_version() returns trigger
 language plpgsql set search_path = '' as $$
 begin
-  if new.config_version is distinct from old.config_version then
+  if tg_op = 'INSERT' or new.config_version is distinct from old.config_version then
     new.config_version := gen_random_uuid();
   end if;
   return new;
 end
 $$;
-create trigger locations_keep_config_version before update of config_version on public.locations
+create trigger locations_keep_config_version before insert or update of config_version on public.locations
   for each row execute function public.locations_keep_config_version();

@@ -16,3 +16,8 @@ select filename, checksum from public.schema_migrations
 
 -- name: record_migration
 insert into public.schema_migrations (filename, checksum) values (%(filename)s, %(checksum)s)
+
+-- name: renew_configuration_versions
+-- After a run that applied migrations: every location's setup is read afresh by the running
+-- functions (migration 0029).
+select public.renew_configuration_versions()

@@ -30,8 +30,14 @@ order by t.sort_order, t.name
 select overbooking_covers from public.shift_tickets
 where location_id = %(location_id)s and shift_id = %(shift_id)s and ticket_id = %(ticket_id)s
 
--- Row-level security lets only owners and managers change it: no row back for a host.
+-- Row-level security lets only owners and managers change it: no row back for a host.  The
+-- location's row is locked first, as every other change of a location's setup locks it (a load of
+-- the configuration, through the location; the version trigger of migration 0029): in the other
+-- order the two would deadlock.
 -- name: set_overbooking
+with location as (
+  select l.id from public.locations l where l.id = %(location_id)s for no key update
+)
 update public.shift_tickets set overbooking_covers = %(overbooking_covers)s
-where location_id = %(location_id)s and shift_id = %(shift_id)s and ticket_id = %(ticket_id)s
+where location_id = (select id from location) and shift_id = %(shift_id)s and ticket_id = %(ticket_id)s
 returning id, overbooking_covers
