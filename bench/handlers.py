@@ -106,29 +106,33 @@ print((time.perf_counter() - t0) * 1000, False, False)
 """
 
 
-def _median_import_ms(code: str, repeat: int) -> tuple[float, tuple[str, str]]:
-    samples, heavy = [], ("False", "False")
+def _import_ms(code: str) -> tuple[float, tuple[str, str]]:
+    """One import in a fresh interpreter: its milliseconds, and whether stripe and boto3 were loaded."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
+                                 "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7")})
+    ms, stripe, boto3 = result.stdout.split()
+    return float(ms), (stripe, boto3)
+
+
+def cold_starts(repeat: int = 7) -> dict:
+    """B7: import each handler module in a fresh interpreter, and the same for the stack's floor
+    (psycopg, pydantic, Powertools), so each function reads as a ratio to it.  Measured in rounds
+    (the floor, then every function, again and again) so that a change in the machine's load lands on
+    the floor and the functions alike; each figure is the median of its rounds."""
+    codes = {"floor": _FLOOR, **{name: _COLD.format(path=str(ROOT / "functions" / name)) for name in FUNCTIONS}}
+    samples: dict[str, list[float]] = {key: [] for key in codes}
+    heavy: dict[str, tuple[str, str]] = {}
     for _ in range(repeat):
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
-                                     "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7")})
-        ms, stripe, boto3 = result.stdout.split()
-        samples.append(float(ms))
-        heavy = (stripe, boto3)
-    return sorted(samples)[len(samples) // 2], heavy
-
-
-def cold_starts(repeat: int = 5) -> dict:
-    """B7: import each handler module in a fresh interpreter (median of a few), and the same for the
-    stack's floor (psycopg, pydantic, Powertools), so each function reads as a ratio to it."""
-    floor, _ = _median_import_ms(_FLOOR, repeat)
-    out: dict = {"B7_stack_floor_ms": floor}
+        for key, code in codes.items():
+            ms, heavy[key] = _import_ms(code)
+            samples[key].append(ms)
+    median = {key: sorted(values)[len(values) // 2] for key, values in samples.items()}
+    out: dict = {"B7_stack_floor_ms": median["floor"]}
     for name in FUNCTIONS:
-        ms, heavy = _median_import_ms(_COLD.format(path=str(ROOT / "functions" / name)), repeat)
-        out[f"B7_{name}_ms"] = ms
-        out[f"B7_{name}_vs_floor"] = ms / floor
-        if name == "check_availability":
-            out["B7_check_availability_imports_stripe_or_boto3"] = "yes" if "True" in heavy else "no"
+        out[f"B7_{name}_ms"] = median[name]
+        out[f"B7_{name}_vs_floor"] = median[name] / median["floor"]
+    out["B7_check_availability_imports_stripe_or_boto3"] = "yes" if "True" in heavy["check_availability"] else "no"
     return out
 
 
