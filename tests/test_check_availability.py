@@ -264,17 +264,3 @@ def test_a_snapshot_query_decoded_by_position_selects_the_engine_types_fields_in
         cursor = conn.execute(query(kind), {"location_id": demo_location, "date_from": day, "date_to": day,
                                             "config_version": None, "schedule_version": None})
         assert [c.name for c in cursor.description] == [f.name for f in fields(POSITIONAL[kind])]
-
-
-def test_the_days_schedule_is_planned_into_the_snapshots_query_not_called_per_day(app_env, demo_location):
-    """get_effective_shift_schedule is a SQL function PostgreSQL inlines (migration 0030): a calendar
-    of 31 days is one query, not 31 statements planned apart."""
-    from couvert.queries import query
-
-    day = dt.date.fromisoformat(DAY)
-    with psycopg.connect(app_env) as conn:
-        plan = "\n".join(r[0] for r in conn.execute(
-            "explain " + query("snapshot_schedule"),
-            {"location_id": demo_location, "date_from": day, "date_to": day + dt.timedelta(days=30),
-             "schedule_version": None}).fetchall())
-    assert "get_effective_shift_schedule" not in plan and "shifts" in plan
