@@ -61,9 +61,8 @@ def migrate(database_url: str, directory: Path = DEFAULT_MIGRATIONS_DIR) -> list
                     conn.execute(migration.sql)
                     conn.execute(query("record_migration"),
                                  {"filename": migration.filename, "checksum": migration.checksum})
+                    conn.execute(query("renew_configuration_versions"))
                 applied_now.append(migration.filename)
-            if applied_now:
-                conn.execute(query("renew_configuration_versions"))
         finally:
             conn.execute(query("unlock_migrations"), {"key": _LOCK_KEY})
     return applied_now

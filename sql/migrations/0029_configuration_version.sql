@@ -26,9 +26,9 @@ $$;
 alter function public.mark_configuration_changed() owner to couvert_definer;
 revoke execute on function public.mark_configuration_changed() from public;
 
--- Every location at once: a truncated setup table, and every run of `couvert migrate` that applied
--- something (a migration may change what the snapshot reads without touching a row, as 0009 did
--- with the schedule function).  The migration owner reaches the rows through the definer.
+-- Every location at once: a truncated setup table, and every migration `couvert migrate` applies (a
+-- migration may change what the snapshot reads without touching a row, as 0009 did with the
+-- schedule function).  The migration owner reaches the rows through the definer.
 create function public.renew_configuration_versions() returns void
 language sql security definer set search_path = '' as $$
   update public.locations set config_version = gen_random_uuid();

@@ -18,6 +18,13 @@ select filename, checksum from public.schema_migrations
 insert into public.schema_migrations (filename, checksum) values (%(filename)s, %(checksum)s)
 
 -- name: renew_configuration_versions
--- After a run that applied migrations: every location's setup is read afresh by the running
--- functions (migration 0029).
-select public.renew_configuration_versions()
+-- With every migration applied, in its transaction: a migration can change what the snapshot reads
+-- without touching a row, so every location's setup is read afresh by the running functions
+-- (migration 0029; before it there is nothing to renew).
+do $$
+begin
+  if to_regprocedure('public.renew_configuration_versions()') is not null then
+    perform public.renew_configuration_versions();
+  end if;
+end
+$$

@@ -36,8 +36,8 @@ class SetupCache:
     """The setups this process read last, at most `size` locations (the least recently used go first).
     Threads share it (the development server, the lock benchmark)."""
 
-    def __init__(self, size: int = 256, days: int = 400) -> None:
-        self.size, self.max_days = size, days
+    def __init__(self, size: int = 256, max_days: int = 400) -> None:
+        self.size, self.max_days = size, max_days
         self._setups: OrderedDict[UUID, Setup] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -55,7 +55,7 @@ class SetupCache:
             while len(self._setups) > self.size:
                 self._setups.popitem(last=False)
 
-    def days(self, setup: Setup, dates: Sequence[dt.date]) -> Days | None:
+    def held_days(self, setup: Setup, dates: Sequence[dt.date]) -> Days | None:
         """The schedules of `dates` when the setup holds every one of them."""
         with self._lock:
             if all(day in setup.days for day in dates):
@@ -64,7 +64,7 @@ class SetupCache:
 
     def add_days(self, setup: Setup, days: Days) -> None:
         with self._lock:
-            if len(setup.days) + len(days) > self.max_days:
+            if len(setup.days) + len(days.keys() - setup.days.keys()) > self.max_days:
                 setup.days.clear()
             setup.days.update(days)
 

@@ -102,7 +102,7 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     date_to = date_to or date_from
     dates = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
     held = SETUPS.get(location_id)
-    held_days = SETUPS.days(held, dates) if held is not None else None
+    held_days = SETUPS.held_days(held, dates) if held is not None else None
     params = {"location_id": location_id, "date_from": date_from, "date_to": date_to,
               "config_version": held.version if held is not None else None,
               "schedule_version": held.version if held_days is not None else None}
