@@ -6,8 +6,11 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import sysconfig
+import tempfile
 from pathlib import Path
 from uuid import UUID
 
@@ -84,7 +87,7 @@ def measure(url: str, location_id: UUID) -> dict:
 
 _COLD = """
 import sys, time
-sys.path.insert(0, {path!r})
+sys.path[:0] = {paths!r}
 t0 = time.perf_counter()
 import app
 elapsed = (time.perf_counter() - t0) * 1000
@@ -106,32 +109,72 @@ print((time.perf_counter() - t0) * 1000, False, False)
 """
 
 
-def _import_ms(code: str) -> tuple[float, tuple[str, str]]:
+def _import_ms(code: str, env: dict | None = None) -> tuple[float, tuple[str, str]]:
     """One import in a fresh interpreter: its milliseconds, and whether stripe and boto3 were loaded."""
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
-                                 "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7")})
+                                 "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7"), **(env or {})})
     ms, stripe, boto3 = result.stdout.split()
     return float(ms), (stripe, boto3)
 
 
-def cold_starts(repeat: int = 7) -> dict:
-    """B7: import each handler module in a fresh interpreter, and the same for the stack's floor
-    (psycopg, pydantic, Powertools), so each function reads as a ratio to it.  Measured in rounds
-    (the floor, then every function, again and again) so that a change in the machine's load lands on
-    the floor and the functions alike; each figure is the median of its rounds."""
-    codes = {"floor": _FLOOR, **{name: _COLD.format(path=str(ROOT / "functions" / name)) for name in FUNCTIONS}}
+def _rounds(codes: dict[str, str], repeat: int, env: dict | None = None) -> tuple[dict, dict]:
+    """Each code imported `repeat` times, in rounds (every code once, then again), so that a change in
+    the machine's load lands on all of them alike; the median of each, and what each loaded."""
     samples: dict[str, list[float]] = {key: [] for key in codes}
     heavy: dict[str, tuple[str, str]] = {}
     for _ in range(repeat):
         for key, code in codes.items():
-            ms, heavy[key] = _import_ms(code)
+            ms, heavy[key] = _import_ms(code, env)
             samples[key].append(ms)
-    median = {key: sorted(values)[len(values) // 2] for key, values in samples.items()}
-    out: dict = {"B7_stack_floor_ms": median["floor"]}
+    return {key: sorted(values)[len(values) // 2] for key, values in samples.items()}, heavy
+
+
+def _layer_as_built(artifacts: Path) -> Path:
+    """Our package as the layer's build ships it (layers/engine/Makefile): copied and compiled."""
+    subprocess.run(["make", "--no-print-directory", "-s", "-C", str(ROOT / "layers" / "engine"), "package",
+                    "bytecode", f"ARTIFACTS_DIR={artifacts}", f"PYTHON={sys.executable}"], check=True)
+    return artifacts / "python"
+
+
+def _standard_library_bytecode_only(prefix: Path, codes: dict[str, str]) -> dict:
+    """An environment in which only the standard library has bytecode, as on Lambda with a layer of
+    sources: Python looks for bytecode under `prefix` alone, which holds the standard library's."""
+    env = {"PYTHONPYCACHEPREFIX": str(prefix)}
+    for code in codes.values():  # let Python write what these imports compile ...
+        subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
+                       env={**os.environ, **env, "PYTHONDONTWRITEBYTECODE": "", "AWS_DEFAULT_REGION": "eu-west-1",
+                            "DATABASE_URL": "postgresql:///b7"})
+    stdlib = prefix / Path(sysconfig.get_paths()["stdlib"]).relative_to("/")
+    kept = prefix.with_name(prefix.name + "-stdlib")  # ... and keep the standard library's part of it
+    shutil.move(stdlib, kept)
+    shutil.rmtree(prefix)
+    stdlib.parent.mkdir(parents=True)
+    shutil.move(kept, stdlib)
+    shutil.rmtree(stdlib / "site-packages", ignore_errors=True)
+    return {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def cold_starts(repeat: int = 7, from_source_repeat: int = 3) -> dict:
+    """B7: import each handler module in a fresh interpreter, and the same for the stack's floor
+    (psycopg, pydantic, Powertools), so each function reads as a ratio to it; our package is imported
+    as the layer ships it, with its bytecode, as the floor's packages are installed with theirs.
+
+    Beside it, the same imports with no bytecode but the standard library's: what a cold start
+    without SnapStart compiled when the layer was built by SAM's Python builder, which ships sources."""
+    with tempfile.TemporaryDirectory(prefix="couvert-b7-") as scratch:
+        layer = _layer_as_built(Path(scratch) / "layer")
+        function = {name: str(ROOT / "functions" / name) for name in FUNCTIONS}
+        shipped = {"floor": _FLOOR, **{name: _COLD.format(paths=[str(layer), function[name]]) for name in FUNCTIONS}}
+        median, heavy = _rounds(shipped, repeat)
+        sources = {"floor": _FLOOR, **{name: _COLD.format(paths=[function[name]]) for name in FUNCTIONS}}
+        env = _standard_library_bytecode_only(Path(scratch) / "pycache", sources)
+        from_source, _ = _rounds(sources, from_source_repeat, env)
+    out: dict = {"B7_stack_floor_ms": median["floor"], "B7_from_source_stack_floor_ms": from_source["floor"]}
     for name in FUNCTIONS:
         out[f"B7_{name}_ms"] = median[name]
         out[f"B7_{name}_vs_floor"] = median[name] / median["floor"]
+        out[f"B7_from_source_{name}_ms"] = from_source[name]
     out["B7_check_availability_imports_stripe_or_boto3"] = "yes" if "True" in heavy["check_availability"] else "no"
     return out
 
