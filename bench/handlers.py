@@ -60,8 +60,7 @@ def measure(url: str, location_id: UUID) -> dict:
 
     document = "select json_build_object(" + ", ".join(
         f"'{name}', (select coalesce(json_agg(q), '[]'::json) from ({query(name)}\n) q)" for name in _KINDS) + ")"
-    params = {"location_id": location_id, "date_from": MEASURED_DAY, "date_to": MEASURED_DAY,
-              "config_version": None, "schedule_version": None}
+    params = {"location_id": location_id, "date_from": MEASURED_DAY, "date_to": MEASURED_DAY}
 
     def json_floor():
         with db.transaction(guest) as conn:

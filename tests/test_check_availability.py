@@ -261,6 +261,5 @@ def test_a_snapshot_query_decoded_by_position_selects_the_engine_types_fields_in
 
     day = dt.date.fromisoformat(DAY)
     with psycopg.connect(app_env) as conn:
-        cursor = conn.execute(query(kind), {"location_id": demo_location, "date_from": day, "date_to": day,
-                                            "config_version": None, "schedule_version": None})
+        cursor = conn.execute(query(kind), {"location_id": demo_location, "date_from": day, "date_to": day})
         assert [c.name for c in cursor.description] == [f.name for f in fields(POSITIONAL[kind])]

@@ -11,7 +11,6 @@ import yaml
 from couvert.db import RequestContext, get_database
 from couvert.errors import NotFound
 from couvert.queries import query
-from couvert.setups import SETUPS
 from couvert.snapshots import load_snapshot
 from couvert_dev.config_loader import load_config, parse_config
 from tests.support import DEMO_CONFIG
@@ -38,17 +37,33 @@ def other_location(database_url, demo_location):
         return load_config(conn, parse_config(raw))
 
 
-def test_a_second_snapshot_reuses_the_setup_and_postgresql_sends_it_no_more(app_env, demo_location):
+def _sent_kinds(monkeypatch):
+    """The names of the queries the snapshots send from now on."""
+    from couvert import snapshots
+
+    sent = []
+    monkeypatch.setattr(snapshots, "query", lambda name: sent.append(name) or query(name))
+    return sent
+
+
+def test_a_second_snapshot_reuses_the_setup_and_sends_none_of_its_queries(app_env, demo_location, monkeypatch):
     first = _guest_snapshot(demo_location)
+    sent = _sent_kinds(monkeypatch)
     second = _guest_snapshot(demo_location)
     assert second.tables is first.tables and second.tickets is first.tickets
     assert len(second.tables) > 0
-    held = SETUPS.get(demo_location).version
-    with psycopg.connect(app_env) as conn:
-        params = {"location_id": demo_location, "config_version": held}
-        assert conn.execute(query("snapshot_tables"), params).fetchall() == []
-        params["config_version"] = None
-        assert len(conn.execute(query("snapshot_tables"), params).fetchall()) == len(first.tables)
+    assert sent == ["snapshot_location", "snapshot_bookings"]
+
+
+def test_a_day_not_yet_held_sends_its_schedule_and_nothing_else_of_the_setup(app_env, demo_location, monkeypatch):
+    day = dt.date.fromisoformat(DAY)
+    first = _guest_snapshot(demo_location)
+    sent = _sent_kinds(monkeypatch)
+    with get_database().transaction(RequestContext.guest(demo_location)) as conn:
+        week = load_snapshot(conn, demo_location, day, day + dt.timedelta(days=6))
+    assert sent == ["snapshot_location", "snapshot_schedule", "snapshot_bookings"]
+    assert week.tables is first.tables and len(week.shifts_by_date) == 7
+    assert week.shifts_by_date[day] == first.shifts_by_date[day]
 
 
 @pytest.mark.parametrize("table", SETUP_TABLES)
@@ -140,9 +155,8 @@ def test_a_location_cannot_be_set_back_to_a_version_a_process_holds(database_url
 def test_a_setup_change_committed_between_the_snapshots_statements_is_read_again_whole(
         app_env, demo_location, monkeypatch):
     """The process holds a setup it read inside an uncommitted change; another request reads the
-    location's old version, then the change commits before its setup queries run: those find the
-    held version current and send nothing, so the request must read the setup again, not build it
-    from the empty answers."""
+    location's old version, then the change commits before the request's other statements run: the
+    versions differ, and the request reads the setup again, now with the committed change."""
     import threading
 
     from couvert import snapshots

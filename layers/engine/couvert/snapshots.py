@@ -4,9 +4,9 @@ single round trip, under the caller's row-level security.
 A location's setup (tickets, shifts, shift tickets, areas, tables, table groups, table rules)
 changes a few times a year and is read by every request, a booking's under its day's lock.  The
 process keeps the setup it read last per location, with the schedules of the days it has read,
-under the location's config_version (migration 0029), and sends that version with the queries:
-PostgreSQL returns the setup again only when it has changed.  The location and its reservations are
-read every time."""
+under the location's config_version (migration 0029), and while it holds them sends none of their
+queries: the location's row brings the version, and a changed version costs one more round trip,
+in which the setup is read again whole.  The location and its reservations are read every time."""
 
 from __future__ import annotations
 
@@ -103,27 +103,23 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     dates = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
     held = SETUPS.get(location_id)
     held_days = SETUPS.held_days(held, dates) if held is not None else None
-    params = {"location_id": location_id, "date_from": date_from, "date_to": date_to,
-              "config_version": held.version if held is not None else None,
-              "schedule_version": held.version if held_days is not None else None}
-    cursors = _send(conn, _KINDS, params)
+    params = {"location_id": location_id, "date_from": date_from, "date_to": date_to}
+    unsent: tuple[str, ...] = ()
+    if held is not None:  # the location's row will say whether it still is the location's setup
+        unsent = SETUP_KINDS if held_days is None else (*SETUP_KINDS, "snapshot_schedule")
+    cursors = _send(conn, [kind for kind in _KINDS if kind not in unsent], params)
 
     def read() -> Snapshot:
         location = _location(cursors, location_id)
         version = location.pop("config_version")
-        if held is not None and held.version == version:
-            setup = held
-            days = held_days if held_days is not None else _read_days(setup, dates, cursors)
-        elif held is None:
+        if held is None:
             setup = _remember(location_id, version, cursors)
             days = _read_days(setup, dates, cursors)
-        else:
-            # Changed since this process read it.  Each setup query compared the held version with
-            # the location's as its own statement saw it.  Had the held one come from a change this
-            # process read before it was committed (a request that changes the setup and reads a
-            # snapshot in the same transaction), a query that ran after that commit found it current
-            # and sent nothing: so the setup is read again whole, one round trip per change.
-            setup, days = _read_again(conn, {**params, "config_version": None, "schedule_version": None}, dates)
+        elif held.version == version:
+            setup = held
+            days = held_days if held_days is not None else _read_days(setup, dates, cursors)
+        else:  # changed since this process read it (or held from a change never committed)
+            setup, days = _read_again(conn, params, dates)
         return build_snapshot(Location(**location), setup, days, cursors["snapshot_bookings"].fetchall())
 
     return read

@@ -2,10 +2,9 @@
 -- one pipeline, all under the caller's row-level security.
 --
 -- The location's setup (tickets with their policies, shift tickets, areas, tables, table groups,
--- table rules, and the schedules of the days read) is kept by the process per location with the
--- location's config_version (migration 0029): each setup query returns its rows only when the
--- version the caller holds, %(config_version)s (null: none), is no longer the location's.  When it
--- still is, PostgreSQL skips the scan (a one-time filter) and sends nothing.
+-- table rules, and the schedules of the days read) is kept by the process per location under the
+-- location's config_version (migration 0029), which snapshot_location returns: a process that holds
+-- the setup sends none of the setup queries, and reads them all again when the version has changed.
 
 -- name: snapshot_location
 select id, name, timezone, currency, country, config_version
@@ -13,12 +12,9 @@ from public.locations
 where id = %(location_id)s and is_active
 
 -- name: snapshot_schedule
--- The days' schedules, unless the caller holds them all for the version that is the location's
--- (schedule_version null: it does not).
 select d::date as date, e.*
 from generate_series(%(date_from)s::date, %(date_to)s::date, interval '1 day') d
 cross join lateral public.get_effective_shift_schedule(%(location_id)s, d::date) e
-where (select l.config_version from public.locations l where l.id = %(location_id)s) is distinct from %(schedule_version)s::uuid
 
 -- name: snapshot_tickets
 select t.id, t.name, t.description, t.duration_minutes, t.buffer_minutes, t.min_party_size, t.max_party_size,
@@ -32,25 +28,21 @@ select t.id, t.name, t.description, t.duration_minutes, t.buffer_minutes, t.min_
 from public.tickets t
 join public.policy_sets p on p.location_id = t.location_id and p.id = t.policy_set_id
 where t.location_id = %(location_id)s
-  and (select l.config_version from public.locations l where l.id = %(location_id)s) is distinct from %(config_version)s::uuid
 
 -- name: snapshot_shift_tickets
 select shift_id, ticket_id, area_ids, pacing_covers_limit, pacing_arrivals_limit, max_covers_total,
        overbooking_covers, is_active, sort_order
 from public.shift_tickets
 where location_id = %(location_id)s
-  and (select l.config_version from public.locations l where l.id = %(location_id)s) is distinct from %(config_version)s::uuid
 
 -- name: snapshot_areas
 select id, name, sort_order, is_active from public.areas
 where location_id = %(location_id)s
-  and (select l.config_version from public.locations l where l.id = %(location_id)s) is distinct from %(config_version)s::uuid
 
 -- name: snapshot_tables
 select id, area_id, name, min_capacity, max_capacity, priority, online_bookable, is_active
 from public.tables
 where location_id = %(location_id)s
-  and (select l.config_version from public.locations l where l.id = %(location_id)s) is distinct from %(config_version)s::uuid
 
 -- name: snapshot_table_groups
 select g.id, g.name, g.min_capacity, g.max_capacity, g.is_active,
@@ -58,14 +50,12 @@ select g.id, g.name, g.min_capacity, g.max_capacity, g.is_active,
 from public.table_groups g
 left join public.table_group_members m on m.location_id = g.location_id and m.table_group_id = g.id
 where g.location_id = %(location_id)s
-  and (select l.config_version from public.locations l where l.id = %(location_id)s) is distinct from %(config_version)s::uuid
 group by g.id
 
 -- name: snapshot_table_rules
 select table_id, rule_type, start_time, end_time, days_of_week, valid_from, valid_until
 from public.table_availability_rules
 where location_id = %(location_id)s
-  and (select l.config_version from public.locations l where l.id = %(location_id)s) is distinct from %(config_version)s::uuid
 
 -- Reservations that may hold capacity in the window (lapsed holds are filtered by the engine,
 -- which knows `now`).  A group booking occupies every member table.
