@@ -190,8 +190,39 @@ def top_statements(server_url: str, dbname: str, per: int, limit: int = 8) -> li
              "query": " ".join(text.split())[:160]} for total, calls, text in rows]
 
 
-def pgbench_tps(server_url: str, clients: int, seconds: int) -> tuple[float, float | None]:
-    """pgbench tpcb-like: its TPS, and the server time of one transaction (ms, when measurable)."""
+def server_cpu_ms(server_url: str) -> float | None:
+    """CPU time (user + system, ms) PostgreSQL's processes have used so far, from /proc: the
+    postmaster's own, its live children's, and that of the children it has reaped (ended backends).
+    None when the server is not a process on this machine."""
+    try:
+        with psycopg.connect(server_url) as conn:
+            backend = conn.execute("select pg_backend_pid()").fetchone()[0]
+            postmaster = int(_stat(backend)[1])
+        if not Path(f"/proc/{postmaster}/comm").read_text().startswith("postgres"):
+            return None
+        fields = _stat(postmaster)[11:15]  # utime, stime, and its reaped children's cutime, cstime
+        ticks = sum(int(f) for f in fields)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = _stat(int(entry.name))
+                except OSError:
+                    continue  # ended meanwhile
+                if int(stat[1]) == postmaster:
+                    ticks += int(stat[11]) + int(stat[12])
+    except (OSError, psycopg.Error, ValueError):
+        return None
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command's name (state first, then the parent's pid)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def pgbench_tps(server_url: str, clients: int, seconds: int) -> tuple[float, float | None, float | None]:
+    """pgbench tpcb-like: its TPS, and the server time and server CPU of one transaction (ms, when
+    measurable)."""
     from couvert_dev.pgcluster import find_bindir
 
     info = psycopg.conninfo.conninfo_to_dict(server_url)
@@ -205,11 +236,14 @@ def pgbench_tps(server_url: str, clients: int, seconds: int) -> tuple[float, flo
     pgbench = str(find_bindir() / "pgbench")
     subprocess.run([pgbench, "-i", "-q", "-s", str(clients)], env=env, check=True, capture_output=True)
     measurable = server_ms(server_url, "couvert_pgbench", reset=True) is not None
+    cpu_before = server_cpu_ms(server_url)
     out = subprocess.run([pgbench, "-b", "tpcb-like", "-c", str(clients), "-j", "2", "-T", str(seconds)],
                          env=env, check=True, capture_output=True, text=True).stdout
+    cpu_after = server_cpu_ms(server_url)
     transactions = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
     per_transaction = server_ms(server_url, "couvert_pgbench") / transactions if measurable else None
-    return float(re.search(r"tps = ([0-9.]+)", out).group(1)), per_transaction
+    cpu = (cpu_after - cpu_before) / transactions if cpu_before is not None and cpu_after is not None else None
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1)), per_transaction, cpu
 
 
 def run(server_url: str, url: str) -> dict:
@@ -271,17 +305,25 @@ def run(server_url: str, url: str) -> dict:
     with ctx.Pool(8) as pool:
         pool.map(_throughput_client, [(app_url, targets, 2, 100 + i) for i in range(8)])  # warm-up
         measurable = server_ms(server_url, dbname, reset=True) is not None
+        cpu_before = server_cpu_ms(server_url)
         t0 = time.perf_counter()
         results = pool.map(_throughput_client, [(app_url, targets, seconds, i) for i in range(8)])
         elapsed = time.perf_counter() - t0
+        cpu_after = server_cpu_ms(server_url)
         booking_server_ms = server_ms(server_url, dbname) if measurable else None
     booked = sum(b for b, _, _ in results)
     statements = top_statements(server_url, dbname, max(booked, 1)) if measurable else None
     tps = booked / elapsed
-    reference, tpcb_server_ms = pgbench_tps(server_url, 8, seconds)
+    reference, tpcb_server_ms, tpcb_cpu_ms = pgbench_tps(server_url, 8, seconds)
     figures.update({"B5_booking_tps": tps, "B5_pgbench_tps": reference, "B5_ratio": tps / reference,
                     # Handler CPU per booking: the clients' own CPU (the Lambda's share), all attempts counted.
                     "B5_handler_cpu_ms_per_booking": 1000 * sum(c for _, _, c in results) / max(booked, 1)})
+    if cpu_before is not None and cpu_after is not None and tpcb_cpu_ms:
+        # PostgreSQL's own CPU per booking (parsing and planning too, which pg_stat_statements leaves
+        # out), and the ratio to pgbench B5 could reach on these cores with the handlers' CPU elsewhere.
+        cpu_per_booking = (cpu_after - cpu_before) / max(booked, 1)
+        figures.update({"B5_server_cpu_ms_per_booking": cpu_per_booking, "B5_server_cpu_ms_per_tpcb": tpcb_cpu_ms,
+                        "B5_ceiling_ratio": os.cpu_count() * 1000 / cpu_per_booking / reference})
     if booking_server_ms is not None and tpcb_server_ms:
         per_booking = booking_server_ms / max(booked, 1)
         figures.update({"B5db_server_ms_per_booking": per_booking, "B5db_server_ms_per_tpcb": tpcb_server_ms,
