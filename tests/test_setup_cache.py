@@ -156,7 +156,8 @@ def test_a_setup_change_committed_between_the_snapshots_statements_is_read_again
         app_env, demo_location, monkeypatch):
     """The process holds a setup it read inside an uncommitted change; another request reads the
     location's old version, then the change commits before the request's other statements run: the
-    versions differ, and the request reads the setup again, now with the committed change."""
+    versions differ, and the request reads the setup again, now with the committed change, and files
+    it under the committed version (the next request reads none of it again)."""
     import threading
 
     from couvert import snapshots
@@ -170,7 +171,8 @@ def test_a_setup_change_committed_between_the_snapshots_statements_is_read_again
         load_snapshot(writer, demo_location, dt.date.fromisoformat(DAY))  # held: the uncommitted setup
         # A pause between the location's statement and the setup's: a lock the test holds.
         gate.execute("select pg_advisory_lock(4242)")
-        monkeypatch.setattr(snapshots, "_KINDS", (snapshots._KINDS[0], "pause", *snapshots._KINDS[1:]))
+        kinds = snapshots._KINDS
+        monkeypatch.setattr(snapshots, "_KINDS", (kinds[0], "pause", *kinds[1:]))
         monkeypatch.setattr(snapshots, "query", lambda name: "select pg_advisory_xact_lock_shared(4242)"
                             if name == "pause" else query(name))
         result = {}
@@ -192,6 +194,10 @@ def test_a_setup_change_committed_between_the_snapshots_statements_is_read_again
         gate.close()
     assert "Late" in {t.name for t in result["snapshot"].tables.values()}
     assert len(result["snapshot"].tables) > 1
+    monkeypatch.setattr(snapshots, "_KINDS", kinds)
+    sent = _sent_kinds(monkeypatch)  # and the real queries again
+    assert _guest_snapshot(demo_location).tables is result["snapshot"].tables
+    assert sent == ["snapshot_location", "snapshot_bookings"]
 
 
 def test_a_new_location_gets_a_fresh_version_whatever_it_is_given(database_url, demo_location):
