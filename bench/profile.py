@@ -5,7 +5,8 @@ B5 does (50 fresh locations, two guests a booking, random days), under cProfile,
   * the handler's wall time per booking and the per-day lock's hold time (from the lock statement
     to the commit, measured in the client: what other bookings of the same day wait for);
   * the Python functions with the most own time and the most cumulative time per booking;
-  * PostgreSQL's server time per booking by statement (pg_stat_statements with track = all, so the
+  * PostgreSQL's CPU per booking (/proc) and its time per booking by statement, execution and
+    planning (pg_stat_statements with track = all and track_planning, so the
     statements inside functions and triggers are listed too, beside the top-level ones).
 Runs against its own throwaway cluster (or DATABASE_URL, a superuser URL of a server with
 pg_stat_statements preloaded).
@@ -24,7 +25,7 @@ import time
 
 import psycopg
 
-from bench.booking import B4_DAY, ROOT, LockClock, _book, _client_env
+from bench.booking import B4_DAY, ROOT, LockClock, _book, _client_env, server_cpu_ms
 
 
 def _targets(url: str, count: int) -> list[tuple[str, str]]:
@@ -68,15 +69,18 @@ def _by_group(profiler: cProfile.Profile, bookings: int) -> str:
 def _statements(url: str, bookings: int, limit: int = 30) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute("""
-            select s.toplevel, s.calls, s.total_exec_time, s.query
+            select s.toplevel, s.calls, s.total_exec_time, s.total_plan_time, s.query
             from pg_stat_statements s join pg_database d on d.oid = s.dbid
-            where d.datname = current_database() order by s.total_exec_time desc""").fetchall()
-    top = sum(t for toplevel, _, t, _ in rows if toplevel)
-    out = [f"server time per booking (top-level statements): {top / bookings:.3f} ms",
-           f"{'ms/booking':>10} {'calls/bk':>8}  level   statement"]
-    for toplevel, calls, total, text in rows[:limit]:
-        text = " ".join(text.split())[:110]
-        out.append(f"{total / bookings:>10.3f} {calls / bookings:>8.2f}  {'top' if toplevel else 'nested':<6}  {text}")
+            where d.datname = current_database() order by s.total_exec_time + s.total_plan_time desc""").fetchall()
+    top = [(calls, run, plan) for toplevel, calls, run, plan, _ in rows if toplevel]
+    out = [f"server time per booking (top-level statements): execution {sum(r for _, r, _ in top) / bookings:.3f} ms, "
+           f"planning {sum(p for _, _, p in top) / bookings:.3f} ms, in {sum(c for c, _, _ in top) / bookings:.1f} "
+           f"statements",
+           f"{'exec ms':>8} {'plan ms':>8} {'calls':>6}  level   statement (per booking)"]
+    for toplevel, calls, run, plan, text in rows[:limit]:
+        text = " ".join(text.split())[:100]
+        out.append(f"{run / bookings:>8.3f} {plan / bookings:>8.3f} {calls / bookings:>6.2f}  "
+                   f"{'top' if toplevel else 'nested':<6}  {text}")
     return "\n".join(out)
 
 
@@ -90,6 +94,7 @@ def main(bookings: int = 300) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("create extension if not exists pg_stat_statements")
             conn.execute("alter database couvert_profile set pg_stat_statements.track = 'all'")
+            conn.execute("alter database couvert_profile set pg_stat_statements.track_planning = on")
         _client_env(app_url_for(url))
         from couvert_dev.devserver import load_function
 
@@ -113,6 +118,7 @@ def main(bookings: int = 300) -> None:
             conn.execute("select pg_stat_statements_reset()")
         profiler = cProfile.Profile()
         statuses = []
+        cpu_before = server_cpu_ms(server_url)
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
             profiler.enable()
@@ -120,6 +126,7 @@ def main(bookings: int = 300) -> None:
                 statuses.append(one())
             profiler.disable()
         wall = (time.perf_counter() - t0) * 1000
+        cpu_after = server_cpu_ms(server_url)
         booked = statuses.count(201)
         holds = sorted(clock.samples)
         print(f"{bookings} requests, {booked} booked; wall {wall / bookings:.2f} ms per request under cProfile; "
@@ -130,6 +137,8 @@ def main(bookings: int = 300) -> None:
             stream = io.StringIO()
             pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(22)
             print(stream.getvalue())
+        if cpu_before is not None and cpu_after is not None:
+            print(f"PostgreSQL's CPU per booking (all its processes, /proc): {(cpu_after - cpu_before) / max(booked, 1):.2f} ms")
         print(_statements(url, max(booked, 1)))
 
 

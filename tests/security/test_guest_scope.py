@@ -43,6 +43,19 @@ def test_a_guest_request_reads_no_customer_and_no_other_reservation(app_env, dem
         assert not {"customer_id", "contact_email", "contact_phone", "guest_notes", "internal_notes"} & set(capacity)
 
 
+def test_the_snapshots_reservations_are_read_under_the_callers_row_level_security(app_env, demo_location,
+                                                                                   two_bookings):
+    """snapshot_bookings (migration 0030) runs as its caller: a request about another location reads
+    none of these, however it names them."""
+    (day,) = {r[0] for r in psycopg.connect(app_env).execute(
+        "select reservation_date from reservations where id = any(%s)", (two_bookings,))}
+    read = "select id, party_size from snapshot_bookings(%s, %s, %s)"
+    with as_role(app_env, "couvert_api", guest_location_id=demo_location) as conn:
+        assert {r["id"] for r in conn.execute(read, (demo_location, day, day))} >= set(two_bookings)
+    with as_role(app_env, "couvert_api", guest_location_id=uuid.uuid4()) as conn:
+        assert conn.execute(read, (demo_location, day, day)).fetchall() == []
+
+
 def test_a_guest_request_cannot_move_another_reservation_nor_act_as_an_operator(app_env, demo_location, two_bookings):
     mine, theirs = two_bookings
     with as_role(app_env, "couvert_api", guest_location_id=demo_location) as conn:

@@ -57,26 +57,8 @@ select table_id, rule_type, start_time, end_time, days_of_week, valid_from, vali
 from public.table_availability_rules
 where location_id = %(location_id)s
 
--- Reservations that may hold capacity in the window (lapsed holds are filtered by the engine,
--- which knows `now`).  A group booking occupies every member table.
 -- name: snapshot_bookings
-with zone as (select l.timezone from public.locations l where l.id = %(location_id)s)
--- The columns are in the order of the engine's Booking fields: rows become Bookings positionally.
-select r.id, r.shift_id, r.ticket_id, r.reservation_date as date, r.start_at, r.occupied_until,
-       r.party_size, r.status,
-       case when r.table_id is not null then array[r.table_id]
-            when r.table_group_id is not null then array(
-              select m.table_id from public.table_group_members m
-              where m.location_id = r.location_id and m.table_group_id = r.table_group_id)
-            else '{}'::uuid[] end as table_ids,
-       r.is_squeeze, r.hold_expires_at, r.option_expires_at, r.completed_at, r.end_at
-from public.capacity_bookings r  -- other guests' reservations as capacity only: no personal data
-where r.location_id = %(location_id)s
-  -- In the location's own days: a stay is shorter than a day, so one that can overlap a stay of the
-  -- dates starts after the local midnight the day before the first date and before the local
-  -- midnight two days after the last (a late stay of the last date runs into the next day).  The
-  -- zone is read once, before the scan, so that the bounds are constants of the index scan on
-  -- (location_id, start_at); as a join they filtered every reservation the location ever had.
-  and r.start_at >= (%(date_from)s::date - 1)::timestamp at time zone (select timezone from zone)
-  and r.start_at < (%(date_to)s::date + 2)::timestamp at time zone (select timezone from zone)
-  and r.status in ('draft', 'pending_payment', 'option', 'confirmed', 'seated', 'completed')
+-- Reservations that may hold capacity in the window (lapsed holds are filtered by the engine, which
+-- knows `now`), a group booking occupying every member table; a PL/pgSQL function (migration 0030)
+-- so that its plan is kept for the session.
+select * from public.snapshot_bookings(%(location_id)s, %(date_from)s, %(date_to)s)
