@@ -3,14 +3,17 @@
 --
 -- Prepared statements are off (PgBouncer and RDS Proxy in transaction mode), so every statement a
 -- request sends is parsed and planned again.  This one reads the capacity_bookings view under the
--- caller's row-level security, and planning the view, its policy and the group members' subquery took
--- 0.28 ms per booking against 0.04 ms of execution (`python -m bench.profile`, bench/README.md).  A
--- PL/pgSQL function prepares its statements once per session, as migration 0024 did for the
--- row-level security helper; left to choose, PostgreSQL's plan cache went on planning this one for
--- each call's values (their estimates beat the generic plan's), so the function asks for the generic
--- plan: the same index scan on (location_id, start_at), its bounds computed when it runs, planned
--- once per session and kept while no table, view or role it depends on changes.  It runs as its
--- caller: the same view, the same policies, nothing more to read.
+-- caller's row-level security, and planning the view, its policy and the group members' subquery
+-- took 0.22-0.28 ms, every snapshot, whether the day holds a few reservations (0.03-0.04 ms to run)
+-- or four hundred (0.2 ms) (`python -m bench.profile`, bench/README.md).  A PL/pgSQL function
+-- prepares its statements once per session (migration 0024 relies on the same for the row-level
+-- security helper); left to choose, PostgreSQL's plan cache went on planning this one for each
+-- call's values (their estimates beat the generic plan's), so the function asks for the generic plan:
+-- the same index scan on (location_id, start_at), its bounds computed when it runs.  PostgreSQL plans
+-- it again after a change of the tables or view it reads, and when the calling role differs from the
+-- one it was planned for.  The setting holds for what the function calls too (the row-level security
+-- helpers its policies call, whose plans are generic anyway).  It runs as its caller: the same view,
+-- the same policies, nothing more to read.
 --
 -- The columns are in the order of the engine's Booking fields: rows become Bookings positionally.
 create function public.snapshot_bookings(p_location_id uuid, p_date_from date, p_date_to date)
@@ -19,7 +22,6 @@ returns table (id uuid, shift_id uuid, ticket_id uuid, date date, start_at times
                hold_expires_at timestamptz, option_expires_at timestamptz, completed_at timestamptz,
                end_at timestamptz)
 language plpgsql stable set plan_cache_mode = force_generic_plan as $$
-#variable_conflict use_column
 declare
   -- Read before the scan, so that the bounds below are constants of the index scan on
   -- (location_id, start_at): as a join they filtered every reservation the location ever had.  Null

@@ -47,8 +47,9 @@ def test_the_snapshots_reservations_are_read_under_the_callers_row_level_securit
                                                                                    two_bookings):
     """snapshot_bookings (migration 0030) runs as its caller: a request about another location reads
     none of these, however it names them."""
-    (day,) = {r[0] for r in psycopg.connect(app_env).execute(
-        "select reservation_date from reservations where id = any(%s)", (two_bookings,))}
+    with psycopg.connect(app_env) as conn:
+        (day,) = {r[0] for r in conn.execute("select reservation_date from reservations where id = any(%s)",
+                                             (two_bookings,))}
     read = "select id, party_size from snapshot_bookings(%s, %s, %s)"
     with as_role(app_env, "couvert_api", guest_location_id=demo_location) as conn:
         assert {r["id"] for r in conn.execute(read, (demo_location, day, day))} >= set(two_bookings)
