@@ -1,0 +1,13 @@
+-- Room on each page of reservations for two new versions of its rows (migration 0026 meant to leave
+-- room for one, and did not).
+--
+-- Updates of columns no index holds (a no-show's rescoring of the guest's next five reservations,
+-- reminders, reconfirmations) are HOT updates, with no new entry in any of the table's fifteen
+-- indexes, only when the row's new version fits on its page.  A reservation takes about 740 bytes
+-- (the policy snapshot and the risk factors are JSON), and 0026's fillfactor of 90 left 819 bytes:
+-- the first new version on a page took them, often a non-HOT status change of a neighbour in the
+-- same scheduled run, and of B6's 6,000 updates 195 were HOT.  At 75, 2,009 were, and the scheduled
+-- run fell from 1.70-1.91 s to 1.52-1.55 s (bench/README.md, B6), for a table about a fifth larger.
+-- Like 0026's, it applies to pages written from now on; an existing table takes it whole at its
+-- next rewrite (VACUUM FULL, or pg_repack without the lock).
+alter table public.reservations set (fillfactor = 75);
