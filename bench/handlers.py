@@ -108,12 +108,17 @@ print((time.perf_counter() - t0) * 1000, False, False)
 """
 
 
+def _fresh_interpreter(code: str, env: dict | None = None) -> str:
+    """What `code` prints in a fresh interpreter, configured as a function is (nothing connects)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
+                               "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7"), **(env or {})}
+                          ).stdout
+
+
 def _import_ms(code: str, env: dict | None = None) -> tuple[float, tuple[str, str]]:
     """One import in a fresh interpreter: its milliseconds, and whether stripe and boto3 were loaded."""
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
-                                 "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7"), **(env or {})})
-    ms, stripe, boto3 = result.stdout.split()
+    ms, stripe, boto3 = _fresh_interpreter(code, env).split()
     return float(ms), (stripe, boto3)
 
 
@@ -141,9 +146,7 @@ def _standard_library_bytecode_only(prefix: Path, codes: dict[str, str]) -> dict
     sources: Python looks for bytecode under `prefix` alone, which holds the standard library's."""
     env = {"PYTHONPYCACHEPREFIX": str(prefix)}
     for code in codes.values():  # let Python write what these imports compile ...
-        subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
-                       env={**os.environ, **env, "PYTHONDONTWRITEBYTECODE": "", "AWS_DEFAULT_REGION": "eu-west-1",
-                            "DATABASE_URL": "postgresql:///b7"})
+        _fresh_interpreter(code, {**env, "PYTHONDONTWRITEBYTECODE": ""})
     stdlib = prefix / Path(sysconfig.get_paths()["stdlib"]).relative_to("/")
     kept = prefix.with_name(prefix.name + "-stdlib")  # ... and keep the standard library's part of it
     shutil.move(stdlib, kept)
