@@ -2,10 +2,9 @@
 
 import psycopg
 import pytest
-import yaml
 
 from couvert_dev.config_loader import load_config, parse_config
-from tests.support import DEMO_CONFIG, as_role
+from tests.support import as_role, demo_config, load_demo_copy
 
 LOCATION_TABLES_SQL = """
 select c.relname, c.relrowsecurity, c.relforcerowsecurity
@@ -19,11 +18,9 @@ where n.nspname = 'public' and c.relkind = 'r'
 @pytest.fixture
 def two_locations(database_url):
     """Locations A (demo) and B (a copy), an owner of each and a host of A."""
-    raw = yaml.safe_load(DEMO_CONFIG.read_text())
     with psycopg.connect(database_url) as conn:
-        a = load_config(conn, parse_config(raw))
-        raw["location"] = {**raw["location"], "slug": "bistro-b", "name": "Bistro B"}
-        b = load_config(conn, parse_config(raw))
+        a = load_config(conn, parse_config(demo_config()))
+        b = load_demo_copy(conn)
         conn.execute("""insert into location_members (location_id, user_id, role) values
                         (%s, 'owner-a', 'owner'), (%s, 'owner-b', 'owner'), (%s, 'host-a', 'host')""", (a, b, a))
     return a, b

@@ -6,14 +6,12 @@ import datetime as dt
 
 import psycopg
 import pytest
-import yaml
 
 from couvert.db import RequestContext, get_database
 from couvert.errors import NotFound
 from couvert.queries import query
 from couvert.snapshots import load_snapshot
-from couvert_dev.config_loader import load_config, parse_config
-from tests.support import DEMO_CONFIG
+from tests.support import load_demo_copy
 from tests.support.api import DAY
 
 SETUP_TABLES = ["policy_sets", "tickets", "shifts", "shift_exceptions", "shift_tickets", "areas", "tables", "table_groups",
@@ -31,10 +29,8 @@ def _version(conn, location_id):
 
 @pytest.fixture
 def other_location(database_url, demo_location):
-    raw = yaml.safe_load(DEMO_CONFIG.read_text())
-    raw["location"] = {**raw["location"], "slug": "bistro-b", "name": "Bistro B"}
     with psycopg.connect(database_url) as conn:
-        return load_config(conn, parse_config(raw))
+        return load_demo_copy(conn)
 
 
 def _sent_kinds(monkeypatch):

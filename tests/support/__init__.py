@@ -35,6 +35,15 @@ def demo_config() -> dict[str, Any]:
     return raw
 
 
+def load_demo_copy(conn: psycopg.Connection, slug: str = "bistro-b", name: str = "Bistro B"):
+    """Another location configured as the demo one (the tenant next door); returns its id."""
+    from couvert_dev.config_loader import load_config, parse_config
+
+    raw = demo_config()
+    raw["location"] = {**raw["location"], "slug": slug, "name": name}
+    return load_config(conn, parse_config(raw))
+
+
 def load_handler(function: str):
     """The module of functions/<function>/app.py (the dev server's loader, shared)."""
     return load_function(ROOT / "functions" / function)
