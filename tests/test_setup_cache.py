@@ -27,6 +27,16 @@ def _version(conn, location_id):
     return conn.execute("select config_version from locations where id = %s", (location_id,)).fetchone()[0]
 
 
+def _until(conn, count_sql, failure):
+    """Poll `count_sql` on `conn` (autocommit: each poll sees the others anew) until it counts
+    something, for about two seconds, sleeping on PostgreSQL's clock: the tests may run on a faked one."""
+    for _ in range(200):
+        if conn.execute(count_sql).fetchone()[0]:
+            return
+        conn.execute("select pg_sleep(0.01)")
+    pytest.fail(failure)
+
+
 @pytest.fixture
 def other_location(database_url, demo_location):
     with psycopg.connect(database_url) as conn:
@@ -174,14 +184,9 @@ def test_a_setup_change_committed_between_the_snapshots_statements_is_read_again
         result = {}
         request = threading.Thread(target=lambda: result.update(snapshot=_guest_snapshot(demo_location)))
         request.start()
-        for _ in range(200):
-            if gate.execute("""select count(*) from pg_locks l join pg_database d on d.oid = l.database
-                               where d.datname = current_database() and l.locktype = 'advisory'
-                                 and l.objid = 4242 and not l.granted""").fetchone()[0]:
-                break
-            gate.execute("select pg_sleep(0.01)")  # PostgreSQL's clock: the tests may run on a faked one
-        else:
-            pytest.fail("the request never reached the pause")
+        _until(gate, """select count(*) from pg_locks l join pg_database d on d.oid = l.database
+                        where d.datname = current_database() and l.locktype = 'advisory'
+                          and l.objid = 4242 and not l.granted""", "the request never reached the pause")
         writer.commit()
         gate.execute("select pg_advisory_unlock(4242)")
         request.join()
@@ -248,14 +253,9 @@ def test_a_manager_changing_overbooking_during_a_configuration_load_waits_instea
         change = threading.Thread(target=lambda: answers.append(
             call("transition_status", "PUT", path, body={"overbooking_covers": 3}, headers=op("manager-1"))))
         change.start()
-        for _ in range(200):  # until the change waits for a lock the load holds
-            waiting = watch.execute("""select count(*) from pg_stat_activity
-                                      where datname = current_database() and wait_event_type = 'Lock'""").fetchone()[0]
-            if waiting:
-                break
-            watch.execute("select pg_sleep(0.01)")  # PostgreSQL's clock: the tests may run on a faked one
-        else:
-            pytest.fail("the overbooking change never waited for the location")
+        _until(watch, """select count(*) from pg_stat_activity
+                         where datname = current_database() and wait_event_type = 'Lock'""",
+               "the overbooking change never waited for the location")
         load.execute("update shift_tickets set overbooking_covers = 2 where location_id = %s and shift_id = %s "
                      "and ticket_id = %s", (demo_location, shift, ticket))
     change.join()
