@@ -109,9 +109,12 @@ print((time.perf_counter() - t0) * 1000, False, False)
 
 
 def _fresh_interpreter(code: str, env: dict | None = None) -> str:
-    """What `code` prints in a fresh interpreter, configured as a function is (nothing connects)."""
+    """What `code` prints in a fresh interpreter, configured as a function is (template.yaml's
+    environment; nothing connects)."""
+    from couvert_dev.devserver import function_environment
+
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1",
+                          env={**os.environ, **function_environment(), "AWS_DEFAULT_REGION": "eu-west-1",
                                "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7"), **(env or {})}
                           ).stdout
 

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from couvert_dev.devserver import function_environment
 from tests.support import ROOT
 from tests.support.clock import PINNED_NOW
 
@@ -17,6 +18,7 @@ import app
 print(sorted(m for m in {modules!r} if m in sys.modules))
 """
 AWS_AND_STRIPE = ("stripe", "boto3", "botocore.client", "aws_xray_sdk.core")
+FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").exists())
 
 
 # Configured as in Lambda (the functions check their settings at import; nothing connects).
@@ -67,3 +69,30 @@ def test_in_lambda_operator_tokens_need_an_issuer_and_an_audience(missing):
     """Attack: a token made for another application of the same identity provider must not pass."""
     result = _import("transition_status", {k: v for k, v in ENV.items() if k != missing})
     assert result.returncode != 0 and "JWT_ISSUER, JWT_AUDIENCE" in result.stderr
+
+
+# Counts the scans of the installed distributions' metadata made while a function imports.
+SCANS = """
+import importlib.metadata, sys
+scans = []
+scan = importlib.metadata.distributions
+importlib.metadata.distributions = lambda *args, **kwargs: scans.append(1) or scan(*args, **kwargs)
+sys.path.insert(0, {path!r})
+import app
+print(len(scans))
+"""
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_as_deployed_no_function_scans_the_installed_distributions_at_import(name):
+    """pydantic looks for plugins in every installed distribution's entry points when the first
+    model is built (milliseconds of a cold start) unless template.yaml's setting turns plugins off."""
+    def scans(env):
+        code = SCANS.format(path=str(ROOT / "functions" / name))
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout)
+
+    deployed = {**ENV, **function_environment()}
+    assert scans(deployed) == 0
+    assert scans({k: v for k, v in deployed.items() if k != "PYDANTIC_DISABLE_PLUGINS"}) > 0

@@ -65,15 +65,19 @@ class Route:
         return m.groupdict() if m else None
 
 
+class Intrinsic(str):
+    """A scalar CloudFormation computes at deploy (!Ref, !Sub, !GetAtt ...): its expression, not its value."""
+
+
 def _cfn_loader():
     import yaml
 
     class Loader(yaml.SafeLoader):
         pass
 
-    def any_tag(loader, suffix, node):  # !Ref, !Sub, !GetAtt ...: keep the value, drop the tag
+    def any_tag(loader, suffix, node):  # !Ref, !Sub, !GetAtt ...: keep the expression, drop the tag
         if isinstance(node, yaml.ScalarNode):
-            return loader.construct_scalar(node)
+            return Intrinsic(loader.construct_scalar(node))
         if isinstance(node, yaml.SequenceNode):
             return loader.construct_sequence(node, deep=True)
         return loader.construct_mapping(node, deep=True)
@@ -82,10 +86,21 @@ def _cfn_loader():
     return Loader
 
 
-def read_routes(template: Path = ROOT / "template.yaml") -> list[Route]:
+def _read_template(template: Path) -> dict[str, Any]:
     import yaml
 
-    doc = yaml.load(template.read_text(encoding="utf-8"), Loader=_cfn_loader())
+    return yaml.load(template.read_text(encoding="utf-8"), Loader=_cfn_loader())
+
+
+def function_environment(template: Path = ROOT / "template.yaml") -> dict[str, str]:
+    """The environment template.yaml's Globals give every function, where a value is written out
+    (values CloudFormation computes at deploy from parameters or resources are left out)."""
+    variables = _read_template(template)["Globals"]["Function"]["Environment"]["Variables"]
+    return {name: value for name, value in variables.items() if type(value) is str}
+
+
+def read_routes(template: Path = ROOT / "template.yaml") -> list[Route]:
+    doc = _read_template(template)
     routes = []
     for resource in doc["Resources"].values():
         if resource.get("Type") != "AWS::Serverless::Function":
