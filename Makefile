@@ -52,7 +52,7 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/couvert openapi --check
 
-## Benchmarks of performance.md: prints a table, writes bench/results.json
+## Benchmarks (bench/README.md): prints a table, writes bench/results.json
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

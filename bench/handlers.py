@@ -52,7 +52,7 @@ def measure(url: str, location_id: UUID) -> dict:
 
     setup_read_ms = median_ms(setup_read, 200)  # a process's first request for the location
 
-    # The physical floor of the snapshot (issue 15, item 1): the same rows in one round trip, as one
+    # The physical floor of the snapshot (bench/README.md, B2): the same rows in one round trip, as one
     # JSON document built by PostgreSQL from the very same queries, fetched and parsed (each query is
     # closed on a new line: it may end in a -- comment).
     from couvert.queries import query

@@ -1,4 +1,4 @@
-"""Where one booking's milliseconds go (issue 15, item 5): `python -m bench.profile [N]`.
+"""Where one booking's milliseconds go (bench/README.md, "Profile of one booking"): `python -m bench.profile [N]`.
 
 Books N reservations (default 300) one after another through the create_reservation handler, as
 B5 does (50 fresh locations, two guests a booking, random days), under cProfile, and prints:

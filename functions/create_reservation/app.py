@@ -1,4 +1,4 @@
-"""Reservation creation (docs/api.md "Create") and the waitlist."""
+"""Reservation creation (docs/api.md "Creating a reservation") and the waitlist."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who is calling (docs/api.md "Authentication").
+"""Who is calling (docs/api.md "Who is calling").
 
 API Gateway's JWT authorizer puts verified claims in requestContext.authorizer.jwt.claims; on
 routes shared with guests the function verifies a Bearer token itself (HS256 secret or JWKS,

@@ -1,7 +1,7 @@
-"""Idempotency-Key (docs/api.md "Create"): the same key and body give the first booking again, never a
-second one; another body is 409.  Nothing secret is stored for the replay: the answer is rebuilt from
-the reservation, and its secrets (the manage token, derived again; the Stripe client secret, fetched
-again) go only to the caller who made the booking.  A key lives one day."""
+"""Idempotency-Key (docs/api.md "Creating a reservation"): the same key and body give the first
+booking again, never a second one; another body is 409.  Nothing secret is stored for the replay: the
+answer is rebuilt from the reservation, and its secrets (the manage token, derived again; the Stripe
+client secret, fetched again) go only to the caller who made the booking.  A key lives one day."""
 
 from __future__ import annotations
 
