@@ -64,7 +64,7 @@ def test_moving_a_seated_party_still_checks_the_table(app_env, demo_location, ho
 
 @pytest.fixture
 def option(app_env, demo_location, host):
-    status, body, _ = book(demo_location, booking_body(host["Chef's Table"], "19:00", 2, status="option"),
+    status, body, _ = book(demo_location, booking_body(host["Regular Dinner"], "19:00", 2, status="option"),
                            user="host-1")
     assert status == 201
     return body["reservation"]["id"], body["manage_token"]
@@ -93,7 +93,7 @@ def test_an_expired_option_whose_table_was_taken_is_refused(app_env, demo_locati
     rid, _ = option
     set_now(later(hours=49))
     restaurant.only_tables(_row(app_env, rid)[2])  # the lapsed option's table is the only one left
-    taken = book(demo_location, booking_body(host["Chef's Table"], "19:00", 2, status="option", guest={
+    taken = book(demo_location, booking_body(host["Regular Dinner"], "19:00", 2, status="option", guest={
         "first_name": "B", "last_name": "C", "email": "b@example.com"}), user="host-1")
     assert taken[0] == 201
     status, body, _ = res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "confirmed"})

@@ -169,11 +169,23 @@ def test_an_operator_books_by_phone_on_a_table_of_their_choice(app_env, demo):
 def test_an_operator_can_place_an_option(app_env, demo):
     location, names = demo
     add_member(app_env, location, "host-1")
-    status, body, _ = book(location, booking_body(names["Chef's Table"], "19:00", 2, status="option"),
+    status, body, _ = book(location, booking_body(names["Regular Dinner"], "19:00", 2, status="option"),
                            user="host-1")
     assert status == 201
     r = body["reservation"]
     assert (r["status"], r["payment_status"]) == ("option", "none") and r["option_expires_at"].startswith(iso(2))  # 48 h
+
+
+def test_an_option_is_not_placed_on_a_ticket_that_takes_a_deposit(app_env, demo):
+    """Attack: an option is confirmed without a payment, so on the Chef's Table (a deposit per guest)
+    it would seat a party that never paid."""
+    location, names = demo
+    add_member(app_env, location, "host-1")
+    status, body, _ = book(location, booking_body(names["Chef's Table"], "19:00", 2, status="option"),
+                           user="host-1")
+    assert (status, body["error"]["code"], list(body["error"]["details"]["fields"])) == (
+        422, "validation_error", ["status"])
+    assert counts(app_env)["reservations"] == 0
 
 
 def test_an_operator_of_another_location_gets_404(app_env, demo):

@@ -44,7 +44,9 @@ def world(database_url, demo_location):
                             (demo_location,)).fetchone()["id"]
     conn.commit()
 
-    def make(status="confirmed", paid_cents=0, terms=None, start=START, seated_at_table=False):
+    def make(status="confirmed", paid_cents=0, terms=None, start=START, seated_at_table=False, owes=False):
+        """A reservation in `status`; `owes`: a deposit is due and its PaymentIntent exists (as the
+        booking leaves a draft before its move to pending_payment)."""
         if status == "no_show":  # reached through the machine, so its count is there to take back
             rid = make("confirmed", paid_cents, terms, start)
             move(rid, "no_show", "system", now=start + dt.timedelta(minutes=20))
@@ -63,8 +65,8 @@ def world(database_url, demo_location):
             (rid, demo_location, customer, ids["Regular Dinner"], shift, start.date(),
              table if seated_at_table else None, status,
              uuid.uuid4().hex[:8].upper(), start, start + dt.timedelta(hours=2), start + dt.timedelta(hours=2),
-             json.dumps(policy), "paid" if paid_cents else "none", paid_cents / 100 if paid_cents else None,
-             "pi_test" if paid_cents else None, START if status == "completed" else None,
+             json.dumps(policy), "paid" if paid_cents else "pending" if owes else "none",
+             paid_cents / 100 if paid_cents else 50 if owes else None, "pi_test" if paid_cents or owes else None, START if status == "completed" else None,
              START if status == "seated" else None, START + dt.timedelta(days=9) if status in (
                  "draft", "pending_payment") else None,
              START + dt.timedelta(days=9) if status == "option" else None))
@@ -106,7 +108,7 @@ def test_the_transition_matrix(world, source):
         if target == source:
             continue
         with world.conn.transaction(force_rollback=True):
-            rid = world.make(source)
+            rid = world.make(source, owes=(source, target) == ("draft", "pending_payment"))
             audits_before = world.conn.execute("select count(*) as n from audit_log").fetchone()["n"]
             allowed = actor in ALLOWED.get((source, target), set())
             if allowed:
@@ -130,6 +132,33 @@ def test_the_transition_matrix(world, source):
                 assert caught.value.sqlstate == "CV409" and caught.value.diag.message_detail == source
                 assert world.row(rid)["status"] == source
                 assert world.conn.execute("select count(*) as n from audit_log").fetchone()["n"] == audits_before
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("owing", [{}, {"owes": True}])
+def test_a_draft_waits_for_a_payment_only_with_its_payment_intent(world, actor, owing):
+    """Attack: a draft that owes nothing, or whose PaymentIntent was never created, parked in
+    pending_payment would wait for a payment that never comes (until the hold sweep cancels it)."""
+    rid = world.make("draft", **owing)
+    if owing:
+        world.conn.execute("update reservations set payment_intent_id = null where id = %s", (rid,))
+    with pytest.raises(psycopg.Error) as caught, world.conn.transaction():
+        world.move(rid, "pending_payment", actor)
+    assert (caught.value.sqlstate, caught.value.diag.message_detail) == ("CV409", "draft")
+    assert world.row(rid)["status"] == "draft"
+
+
+def test_an_option_is_not_placed_on_terms_that_take_a_payment(world):
+    """Attack: an option is confirmed without a payment (the lifecycle has no way for it to collect
+    one), so an option on a deposit or prepayment ticket would seat a party that never paid."""
+    for payment_type in ("deposit_pp", "full_prepay_pp"):
+        rid = world.make("draft", terms={"payment_type": payment_type, "payment_amount": "25.00"})
+        with pytest.raises(psycopg.Error) as caught, world.conn.transaction():
+            world.move(rid, "option")
+        assert (caught.value.sqlstate, caught.value.diag.message_detail) == ("CV409", "draft")
+        assert world.row(rid)["status"] == "draft"
+    rid = world.make("draft", terms={"payment_type": "none"})
+    assert world.move(rid, "option")["changed"]
 
 
 def test_repeating_a_transition_is_a_no_op_success(world):

@@ -67,7 +67,7 @@ def _token(user):
 
 
 def test_options_expire_at_their_deadline(app_env, demo_location, names):
-    rid = booked(demo_location, names["Chef's Table"], status="option", user="host-1")
+    rid = booked(demo_location, names["Regular Dinner"], status="option", user="host-1")
     expiry = later(hours=48)  # option_default_hours at the demo location
     assert run("option_expiry", expiry - MINUTE) == 0 and status_of(app_env, rid) == "option"
     assert run("option_expiry", expiry) == 1 and status_of(app_env, rid) == "cancelled"

@@ -12,7 +12,7 @@ from couvert.db import get_database
 from couvert.manage_tokens import manage_token
 from couvert.messages import load, render
 from tests.support import call
-from tests.support.api import DAY, book, booking_body, res
+from tests.support.api import DAY, book, booking_body, op, res
 from tests.support.clock import PINNED_NOW
 
 
@@ -111,3 +111,20 @@ def test_the_guest_takes_the_offer_once(full_evening, app_env, set_now):
         assert conn.execute("select count(*) from outbox_events where kind = 'message.confirmation' "
                             "and reservation_id = %s", (offered,)).fetchone()[0] == 1
     assert _offers(PINNED_NOW + dt.timedelta(minutes=6)) == {"expired_offers": 0, "offers": 0}  # the table is taken
+
+
+@pytest.mark.parametrize("caller", ["guest", "operator"])
+def test_an_offer_cannot_be_parked_waiting_for_a_payment_it_does_not_owe(full_evening, app_env, host, caller):
+    """Attack: draft -> pending_payment is the booking's move once its PaymentIntent exists.  Moving
+    an offer there (it owes nothing, and has no intent) would leave it waiting for a payment that
+    never comes, until the hold sweep cancels it and tells the guest."""
+    rid, token = full_evening
+    res("POST", rid, "/transitions", query={"token": token}, body={"to": "cancelled"})
+    _offers(PINNED_NOW)
+    offered = _entries(app_env)["Ann"]["reservation_id"]
+    who = {"query": {"token": manage_token(offered)}} if caller == "guest" else {"headers": op("host-1")}
+    status, body, _ = res("POST", offered, "/transitions", body={"to": "pending_payment"}, **who)
+    assert (status, body["error"]["code"], body["error"]["details"]["current_status"]) == (
+        409, "invalid_transition", "draft")
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select status from reservations where id = %s", (offered,)).fetchone()[0] == "draft"

@@ -173,13 +173,16 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
     ticket = snapshot.tickets[body.ticket_id]
     slot = seat(engine, body.date, ticket, slot, SeatChoice(body.table_id, body.table_group_id, body.allow_squeeze))
 
+    takes_payment = ticket.policy.payment_type in ("deposit_pp", "full_prepay_pp")
     if body.status == "option" and not (booking_settings and booking_settings["options_enabled"]):
         raise ValidationFailed("options are not enabled at this location",
                                fields={"status": "options are not enabled at this location"})
+    if body.status == "option" and takes_payment:  # an option is confirmed without a payment
+        raise ValidationFailed(f"{ticket.name} takes a payment, so it is booked with its payment, not as an option",
+                               fields={"status": "an option cannot be placed on a ticket that takes a payment"})
     payment_timeout = booking_settings["payment_timeout_minutes"] if booking_settings else 15
     draft_timeout = booking_settings["draft_timeout_minutes"] if booking_settings else 30
 
-    takes_payment = ticket.policy.payment_type in ("deposit_pp", "full_prepay_pp") and body.status != "option"
     first_move = "option" if body.status == "option" else "confirmed"  # a deposit's waits for its intent
     amount = (ticket.policy.payment_amount or Decimal(0)) * body.party_size if takes_payment else None
     manage_token = manage_tokens.manage_token(reservation_id)
