@@ -37,7 +37,7 @@ def verify_bearer(authorization: str) -> dict[str, Any]:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     settings = get_settings()
-    options = {"require": ["sub", "exp"], "verify_aud": settings.jwt_audience is not None}
+    options = {"require": ["sub", "exp"], "verify_aud": False}  # the audience: _for_audience, below
     try:
         if settings.jwt_jwks_url:
             key = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
@@ -46,10 +46,22 @@ def verify_bearer(authorization: str) -> dict[str, Any]:
             key, algorithms = settings.jwt_secret, ["HS256"]
         else:
             raise Unauthorized("operator tokens are not accepted: no JWT_SECRET or JWT_JWKS_URL is configured")
-        return jwt.decode(token.strip(), key, algorithms=algorithms, audience=settings.jwt_audience,
-                          issuer=settings.jwt_issuer, options=options)
+        claims = jwt.decode(token.strip(), key, algorithms=algorithms, issuer=settings.jwt_issuer, options=options)
     except jwt.PyJWTError as error:
         raise Unauthorized(f"invalid token: {error}") from None
+    if settings.jwt_audience is not None and not _for_audience(claims, settings.jwt_audience):
+        raise Unauthorized("invalid token: it was not made for this API's audience")
+    return claims
+
+
+def _for_audience(claims: dict[str, Any], audience: str) -> bool:
+    """API Gateway's JWT authorizer's rule, so the routes it guards and the ones shared with guests
+    accept the same tokens: `aud` names the audience; a token without `aud` (a Cognito access token)
+    names it in `client_id`."""
+    if "aud" in claims:
+        named = claims["aud"]
+        return audience in (named if isinstance(named, list) else [named])
+    return claims.get("client_id") == audience
 
 
 _jwks_clients: dict[str, Any] = {}
