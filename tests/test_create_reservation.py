@@ -91,12 +91,17 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(app_env, demo, mut
     assert counts(app_env) == before
 
 
-def test_a_body_that_is_not_json_is_422(app_env, demo):
+def test_a_body_that_is_not_json_is_400(app_env, demo):
+    """An unreadable body is the request's form, not a field's value (docs/api.md, "Errors")."""
     location, _ = demo
     from tests.support import call
 
-    status, body, _ = call("create_reservation", "POST", f"/v1/locations/{location}/reservations", body="{not json")
-    assert (status, body["error"]["code"]) == (422, "validation_error")
+    before = counts(app_env)
+    for text in ("{not json", '{"party_size": 2', "[1, 2"):
+        status, body, _ = call("create_reservation", "POST", f"/v1/locations/{location}/reservations", body=text)
+        assert (status, body["error"]["code"], body["error"]["message"]) == (
+            400, "bad_request", "the body is not valid JSON")
+    assert counts(app_env) == before
 
 
 def test_a_taken_slot_is_409_with_the_engines_reason(app_env, demo):

@@ -68,6 +68,8 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(error: RequestValidationError) -> Response:
+        if any(e.get("type") == "json_invalid" for e in error.errors()):  # no fields to blame: the form
+            return error_response(400, "bad_request", "the body is not valid JSON")
         fields: dict[str, str] = {}
         for e in error.errors():
             fields.setdefault(_field_name(tuple(e.get("loc", ()))), e.get("msg", "invalid"))
