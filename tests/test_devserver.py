@@ -130,3 +130,23 @@ def test_test_payments_exist_only_when_make_dev_runs_localstripe(server):
     base, _ = server  # this server was started without test payments
     status, body = _get(f"{base}/dev/test-payment", method="POST", data=b'{"payment_intent_id": "pi_x"}')
     assert status == 404
+
+
+def test_a_browser_may_read_every_header_our_answers_add(app_env, demo_location, host, monkeypatch):
+    """The widget runs on the restaurant's site: of a cross-origin answer a browser shows the page only
+    the headers the API's CORS configuration exposes (Content-Type always)."""
+    from couvert.settings import reload_settings
+    from couvert_dev.devserver import read_template
+    from tests.support.api import book, booking_body
+
+    monkeypatch.setenv("RATE_LIMIT_PER_ADDRESS", "1")
+    reload_settings()
+    body = booking_body(host["Regular Dinner"], "19:00", 2)
+    first = book(demo_location, body, key="k-1", source_ip="203.0.113.9")
+    replay = book(demo_location, body, key="k-1", source_ip="203.0.113.9")
+    limited = book(demo_location, booking_body(host["Regular Dinner"], "20:00", 2), source_ip="203.0.113.9")
+    assert [first[0], replay[0], limited[0]] == [201, 201, 429]
+    added = {name.lower() for _, _, headers in (first, replay, limited) for name in headers} - {"content-type"}
+    assert added == {"idempotent-replayed", "retry-after"}
+    cors = read_template()["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert added <= {name.lower() for name in cors.get("ExposeHeaders", [])}

@@ -86,7 +86,8 @@ def _cfn_loader():
     return Loader
 
 
-def _read_template(template: Path) -> dict[str, Any]:
+def read_template(template: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    """template.yaml as data; values CloudFormation computes at deploy are `Intrinsic` expressions."""
     import yaml
 
     return yaml.load(template.read_text(encoding="utf-8"), Loader=_cfn_loader())
@@ -95,12 +96,12 @@ def _read_template(template: Path) -> dict[str, Any]:
 def function_environment(template: Path = ROOT / "template.yaml") -> dict[str, str]:
     """The environment template.yaml's Globals give every function, where a value is written out
     (values CloudFormation computes at deploy from parameters or resources are left out)."""
-    variables = _read_template(template)["Globals"]["Function"]["Environment"]["Variables"]
+    variables = read_template(template)["Globals"]["Function"]["Environment"]["Variables"]
     return {name: value for name, value in variables.items() if type(value) is str}
 
 
 def read_routes(template: Path = ROOT / "template.yaml") -> list[Route]:
-    doc = _read_template(template)
+    doc = read_template(template)
     routes = []
     for resource in doc["Resources"].values():
         if resource.get("Type") != "AWS::Serverless::Function":
