@@ -211,6 +211,55 @@ def test_the_openapi_document_describes_every_route_of_the_template(app_env):
     assert missing == set()
 
 
+def test_the_openapi_document_describes_our_errors_and_who_may_call(app_env):
+    """A client generated from the document reads errors as they are answered (the envelope of
+    docs/api.md, every status a route may answer), and knows which routes need an operator token."""
+    from couvert.errors import CouvertError, SlotUnavailable
+    from couvert.http import error_response
+    from couvert_dev.devserver import read_template
+
+    doc = call("check_availability", "GET", "/openapi.json")[1]
+    text = json.dumps(doc)
+    assert "HTTPValidationError" not in text and "ResponseValidationError" not in text
+    envelope = doc["components"]["schemas"]["Error"]
+    answered = json.loads(error_response(409, SlotUnavailable.code, "taken", {"reason_code": "tables_full"}).body)
+    assert set(envelope["required"]) == set(answered) and set(
+        envelope["properties"]["error"]["required"]) == set(answered["error"])
+    assert {CouvertError.code, "slot_unavailable", "payment_unavailable", "rate_limited"} <= set(
+        envelope["properties"]["error"]["properties"]["code"]["enum"])
+
+    def responses(method, path):
+        return set(doc["paths"][path][method]["responses"])
+
+    booking = "/v1/locations/{location_id}/reservations"
+    assert responses("post", booking) == {"201", "400", "401", "403", "404", "409", "422", "429", "500", "503"}
+    assert responses("get", "/v1/locations/{location_id}/availability") == {
+        "200", "400", "401", "403", "404", "422", "500", "503"}
+    assert responses("post", "/v1/webhooks/stripe") == {"200", "400", "500", "503"}
+    for operation in (o for ops in doc["paths"].values() for o in ops.values()):
+        for status, answer in operation["responses"].items():
+            if status >= "400":
+                assert answer == {"$ref": f"#/components/responses/Error{status}"}
+    assert "Retry-After" in doc["components"]["responses"]["Error503"]["headers"]
+    assert doc["components"]["securitySchemes"]["operatorJwt"].items() >= {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}.items()
+    authorizer = {(event["Properties"]["Method"].lower(), event["Properties"]["Path"]):
+                  event["Properties"].get("Auth", {}).get("Authorizer")
+                  for resource in read_template()["Resources"].values()
+                  for event in (resource.get("Properties", {}).get("Events") or {}).values()
+                  if event.get("Type") == "HttpApi"}
+    for (method, path), name in authorizer.items():
+        if path == "/openapi.json":
+            continue
+        security = doc["paths"][path][method]["security"]
+        if name == "OperatorJwt":  # API Gateway refuses these without a token
+            assert security == [{"operatorJwt": []}], path
+        elif path == "/v1/webhooks/stripe":  # Stripe's signature, not a caller's token
+            assert security == [], path
+        else:  # shared with guests: a token is optional
+            assert security == [{}, {"operatorJwt": []}], path
+
+
 def test_the_committed_openapi_document_is_current(app_env):
     from couvert_dev.openapi import DOCUMENT, build_openapi
 

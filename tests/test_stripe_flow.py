@@ -179,3 +179,16 @@ def test_events_for_unknown_or_malformed_references_are_acknowledged_and_ignored
     with psycopg.connect(app_env) as conn:
         assert conn.execute("select outcome, location_id from webhook_events").fetchone() == (
             "ignored: no reservation for this payment", None)
+
+
+def test_a_changed_party_size_keeps_the_deposit_the_guest_was_asked_for(deposit, app_env):
+    """docs/decisions.md, "Editing a reservation": the PaymentIntent is for the party booked, and the
+    webhook confirms only the full amount of its own intent, so the host settles a difference on the bill."""
+    body, client = deposit
+    rid, pi = body["reservation"]["id"], body["payment"]["payment_intent_id"]
+    status, answer, _ = call("transition_status", "PATCH", f"/v1/reservations/{rid}", headers=op("host-1"),
+                             body={"party_size": 4})
+    assert status == 200 and answer["reservation"]["party_size"] == 4
+    pay(client, pi)
+    assert deliver(event("payment_intent.succeeded", {"id": pi, "object": "payment_intent"}))[0] == 200
+    assert _reservation(app_env) == ("confirmed", "paid", 50)  # 2 x 25.00, as asked
