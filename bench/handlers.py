@@ -94,7 +94,7 @@ print(elapsed, 'stripe' in sys.modules, 'boto3' in sys.modules)
 """
 
 
-# The stack's floor: what every HTTP function imports before any code of ours (issue: B7 as a ratio).
+# The stack's floor: what every HTTP function imports before any code of ours (B7 is a ratio to it).
 # pydantic is taken as its BaseModel: pydantic 2 loads lazily, and `import pydantic` alone leaves out
 # the model machinery (fields, schema generation, pydantic-core's validators) that any model loads.
 _FLOOR = """

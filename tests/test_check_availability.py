@@ -229,18 +229,21 @@ def test_the_openapi_document_describes_our_errors_and_who_may_call(app_env):
         envelope["properties"]["error"]["properties"]["code"]["enum"])
 
     def responses(method, path):
-        return set(doc["paths"][path][method]["responses"])
+        return doc["paths"][path][method]["responses"]
 
     booking = "/v1/locations/{location_id}/reservations"
-    assert responses("post", booking) == {"201", "400", "401", "403", "404", "409", "422", "429", "500", "503"}
-    assert responses("get", "/v1/locations/{location_id}/availability") == {
-        "200", "400", "401", "403", "404", "422", "500", "503"}
-    assert responses("post", "/v1/webhooks/stripe") == {"200", "400", "500", "503"}
-    for operation in (o for ops in doc["paths"].values() for o in ops.values()):
-        for status, answer in operation["responses"].items():
-            if status >= "400":
-                assert answer == {"$ref": f"#/components/responses/Error{status}"}
+    assert set(responses("post", booking)) == {"201", "400", "401", "403", "404", "409", "422", "429", "500", "503"}
+    assert set(responses("get", "/v1/locations/{location_id}/availability")) == {
+        "200", "400", "401", "403", "404", "422", "429", "500", "503"}  # nothing to conflict with
+    assert "409" not in responses("patch", "/v1/locations/{location_id}/customers/{customer_id}")
+    assert set(responses("post", "/v1/webhooks/stripe")) == {"200", "400", "429", "500", "503"}
+    ref = "#/components/responses/"
+    # Our 429 (with Retry-After) only where our rate limits count; API Gateway's throttling anywhere.
+    assert responses("post", booking)["429"] == {"$ref": ref + "RateLimited"}
+    assert responses("get", "/v1/locations/{location_id}/availability")["429"] == {"$ref": ref + "Throttled"}
     assert "Retry-After" in doc["components"]["responses"]["Error503"]["headers"]
+    assert doc["components"]["responses"]["Throttled"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/GatewayError"}
     assert doc["components"]["securitySchemes"]["operatorJwt"].items() >= {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}.items()
     authorizer = {(event["Properties"]["Method"].lower(), event["Properties"]["Path"]):
@@ -251,13 +254,15 @@ def test_the_openapi_document_describes_our_errors_and_who_may_call(app_env):
     for (method, path), name in authorizer.items():
         if path == "/openapi.json":
             continue
-        security = doc["paths"][path][method]["security"]
-        if name == "OperatorJwt":  # API Gateway refuses these without a token
-            assert security == [{"operatorJwt": []}], path
+        operation = doc["paths"][path][method]
+        if name == "OperatorJwt":  # API Gateway refuses these without a token, in its own body
+            assert operation["security"] == [{"operatorJwt": []}], path
+            assert operation["responses"]["401"] == {"$ref": ref + "Unauthorized"}, path
         elif path == "/v1/webhooks/stripe":  # Stripe's signature, not a caller's token
-            assert security == [], path
-        else:  # shared with guests: a token is optional
-            assert security == [{}, {"operatorJwt": []}], path
+            assert operation["security"] == [], path
+        else:  # shared with guests: a token is optional, and a bad one is our 401
+            assert operation["security"] == [{}, {"operatorJwt": []}], path
+            assert operation["responses"]["401"] == {"$ref": ref + "Error401"}, path
 
 
 def test_the_committed_openapi_document_is_current(app_env):

@@ -54,7 +54,7 @@ def world(database_url, demo_location):
             return rid
         rid = uuid.uuid4()
         policy = {"cancel_free_hours": 24, "cancel_refund_pct": 50, "noshow_mark_after_minutes": 15,
-                  "noshow_keep_deposit": True, **(terms or {})}
+                  "noshow_keep_deposit": True, **({"payment_type": "deposit_pp"} if owes else {}), **(terms or {})}
         conn.execute(
             """insert into reservations (id, location_id, customer_id, ticket_id, shift_id, reservation_date,
                  start_time, end_time, party_size, table_id, status, reference, start_at, end_at, occupied_until,
@@ -135,27 +135,35 @@ def test_the_transition_matrix(world, source):
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("owing", [{}, {"owes": True}])
-def test_a_draft_waits_for_a_payment_only_with_its_payment_intent(world, actor, owing):
+@pytest.mark.parametrize("unmet", [
+    "payment_status = 'none', payment_intent_id = null",  # owes nothing (a waitlist offer)
+    "payment_intent_id = null",  # its PaymentIntent was never created
+    "payment_status = null",
+    "policy_snapshot = policy_snapshot - 'payment_type'",  # terms that take no payment
+])
+def test_a_draft_waits_for_a_payment_only_with_its_payment_intent(world, actor, unmet):
     """Attack: a draft that owes nothing, or whose PaymentIntent was never created, parked in
     pending_payment would wait for a payment that never comes (until the hold sweep cancels it)."""
-    rid = world.make("draft", **owing)
-    if owing:
-        world.conn.execute("update reservations set payment_intent_id = null where id = %s", (rid,))
+    rid = world.make("draft", owes=True)
+    world.conn.execute(f"update reservations set {unmet} where id = %s", (rid,))
     with pytest.raises(psycopg.Error) as caught, world.conn.transaction():
         world.move(rid, "pending_payment", actor)
     assert (caught.value.sqlstate, caught.value.diag.message_detail) == ("CV409", "draft")
+    assert "waits for a payment only" in caught.value.diag.message_primary
     assert world.row(rid)["status"] == "draft"
 
 
 def test_an_option_is_not_placed_on_terms_that_take_a_payment(world):
     """Attack: an option is confirmed without a payment (the lifecycle has no way for it to collect
     one), so an option on a deposit or prepayment ticket would seat a party that never paid."""
-    for payment_type in ("deposit_pp", "full_prepay_pp"):
-        rid = world.make("draft", terms={"payment_type": payment_type, "payment_amount": "25.00"})
+    paid_terms = [world.make("draft", terms={"payment_type": kind, "payment_amount": "25.00"})
+                  for kind in ("deposit_pp", "full_prepay_pp")]
+    owing = world.make("draft", terms={"payment_type": "none"}, owes=True)  # a payment due, whatever the terms
+    for rid in (*paid_terms, owing):
         with pytest.raises(psycopg.Error) as caught, world.conn.transaction():
             world.move(rid, "option")
         assert (caught.value.sqlstate, caught.value.diag.message_detail) == ("CV409", "draft")
+        assert "an option cannot be placed" in caught.value.diag.message_primary
         assert world.row(rid)["status"] == "draft"
     rid = world.make("draft", terms={"payment_type": "none"})
     assert world.move(rid, "option")["changed"]

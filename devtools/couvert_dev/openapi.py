@@ -35,8 +35,9 @@ def build_openapi() -> dict[str, Any]:
         merged["components"]["schemas"].update(doc.get("components", {}).get("schemas", {}))
     assert merged is not None
     merged["info"]["description"] = "Restaurant reservation core (see docs/api.md)."
-    _describe_errors(merged)
-    _describe_callers(merged)
+    guarded = _guarded_routes()
+    _describe_errors(merged, guarded)
+    _describe_callers(merged, guarded)
     return merged
 
 
@@ -46,6 +47,30 @@ _MEANING = {400: "the request cannot be read", 401: "a token that does not verif
             409: "refused in the current state", 422: "a field is not valid", 429: "too many creations; retry later",
             500: "internal error (nothing internal is told)", 503: "nothing was written; retry later"}
 _RETRYABLE = (429, 503)  # answered with Retry-After
+
+# Every route may answer 400 (an unreadable body or query), 404, 422 (a path or query value), 500 and
+# 503; every route but Stripe's 401 (a token that does not verify).  Beyond those, what each route's
+# use case raises (couvert/*.py; 409 also from the status machine and the exclusion constraint).
+_COMMON = (400, 404, 422, 500, 503)
+_OWN = {
+    ("get", "/v1/locations/{location_id}/availability"): (403,),  # an operator's channel asked by a guest
+    ("get", "/v1/locations/{location_id}/availability/calendar"): (403,),
+    ("post", "/v1/locations/{location_id}/reservations"): (403, 409, 429),
+    ("patch", "/v1/reservations/{reservation_id}"): (409,),
+    ("post", "/v1/reservations/{reservation_id}/transitions"): (403, 409),  # a guest choosing a table
+    ("post", "/v1/reservations/{reservation_id}/reconfirm"): (409,),
+    ("put", "/v1/locations/{location_id}/shifts/{shift_id}/tickets/{ticket_id}/overbooking"): (403,),
+    ("get", "/v1/locations/{location_id}/customers/{customer_id}/export"): (403,),
+    ("post", "/v1/locations/{location_id}/customers/{customer_id}/erase"): (403,),
+    ("post", "/v1/locations/{location_id}/waitlist"): (429,),
+    ("post", "/v1/locations/{location_id}/outbox/{event_id}/retry"): (409,),
+}
+_WEBHOOK = ("post", "/v1/webhooks/stripe")
+# API Gateway answers some requests itself, in its own body: a missing or bad token on the routes its
+# JWT authorizer guards (401), and its throttling (429, every route; template.yaml's route settings).
+_GATEWAY = {"type": "object", "title": "GatewayError", "required": ["message"],
+            "properties": {"message": {"type": "string", "examples": ["Unauthorized", "Too Many Requests"]}},
+            "description": "API Gateway's own answer, before any function runs"}
 
 
 def _error_codes() -> dict[int, set[str]]:
@@ -63,20 +88,36 @@ def _error_codes() -> dict[int, set[str]]:
 
 
 def _statuses(method: str, path: str) -> list[int]:
-    """The error statuses a route may answer."""
-    if path == "/v1/webhooks/stripe":  # a bad signature is 400; no caller, no fields
-        return [400, 500, 503]
-    statuses = [400, 401, 403, 404, 422, 500, 503]
-    if method in ("post", "put", "patch"):
-        statuses.append(409)
-    if method == "post" and path.endswith(("/reservations", "/waitlist")):  # guests' creations are limited
-        statuses.append(429)
-    return sorted(statuses)
+    """The error statuses a route may answer, ours and API Gateway's."""
+    if (method, path) == _WEBHOOK:  # a bad signature is 400; no caller, no fields
+        return [400, 429, 500, 503]
+    return sorted({*_COMMON, 401, 429, *_OWN.get((method, path), ())})
 
 
-def _describe_errors(doc: dict[str, Any]) -> None:
+def _guarded_routes() -> set[tuple[str, str]]:
+    """The routes API Gateway's JWT authorizer guards (template.yaml): an operator's token required."""
+    from couvert_dev.devserver import read_template
+
+    return {(event["Properties"]["Method"].lower(), event["Properties"]["Path"])
+            for resource in read_template()["Resources"].values()
+            for event in (resource.get("Properties", {}).get("Events") or {}).values()
+            if event.get("Type") == "HttpApi"
+            and event["Properties"].get("Auth", {}).get("Authorizer") == "OperatorJwt"}
+
+
+def _answer(description: str, *schemas: str, retry: bool = False) -> dict[str, Any]:
+    refs = [{"$ref": f"#/components/schemas/{name}"} for name in schemas]
+    answer: dict[str, Any] = {"description": description, "content": {"application/json": {
+        "schema": refs[0] if len(refs) == 1 else {"oneOf": refs}}}}
+    if retry:
+        answer["headers"] = {"Retry-After": {"description": "seconds to wait before retrying (our answers)",
+                                             "schema": {"type": "integer"}}}
+    return answer
+
+
+def _describe_errors(doc: dict[str, Any], guarded: set[tuple[str, str]]) -> None:
     """Our error envelope (couvert.http.error_response) in place of the resolver's validation
-    schemas, and every status each route may answer."""
+    schemas, API Gateway's own answers beside it, and every status each route may answer."""
     codes = _error_codes()
     schemas = doc["components"]["schemas"]
     for generated in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
@@ -91,40 +132,44 @@ def _describe_errors(doc: dict[str, Any]) -> None:
                 "details": {"type": "object", "additionalProperties": True,
                             "description": "validation_error: fields; slot_unavailable: reason_code; "
                                            "invalid_transition: current_status"}}}}}
-    retry = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
-    doc["components"]["responses"] = {
-        f"Error{status}": {
-            "description": f"{_MEANING[status]}: {', '.join(sorted(codes[status]))}",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            **({"headers": retry} if status in _RETRYABLE else {})}
-        for status in sorted(codes)}
+    schemas["GatewayError"] = _GATEWAY
+    responses = {f"Error{status}": _answer(f"{_MEANING[status]}: {', '.join(sorted(codes[status]))}", "Error",
+                                           retry=status in _RETRYABLE)
+                 for status in sorted(codes)}
+    responses["Unauthorized"] = _answer(
+        "a missing or bad token: API Gateway's answer on the routes its authorizer guards, else ours "
+        "(unauthorized)", "Error", "GatewayError")
+    responses["Throttled"] = _answer("API Gateway's throttling: retry later", "GatewayError")
+    responses["RateLimited"] = _answer(
+        "too many creations from this client or e-mail address (ours: rate_limited), or API Gateway's "
+        "throttling", "Error", "GatewayError", retry=True)
+    doc["components"]["responses"] = responses
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             answers = {status: answer for status, answer in operation["responses"].items() if status < "400"}
-            answers.update({str(status): {"$ref": f"#/components/responses/Error{status}"}
-                            for status in _statuses(method, path)})
+            for status in _statuses(method, path):
+                name = f"Error{status}"
+                if status == 401 and (method, path) in guarded:
+                    name = "Unauthorized"
+                elif status == 429:
+                    name = "RateLimited" if 429 in _OWN.get((method, path), ()) else "Throttled"
+                answers[str(status)] = {"$ref": f"#/components/responses/{name}"}
             operation["responses"] = answers
 
 
-def _describe_callers(doc: dict[str, Any]) -> None:
-    """Who may call each route, from template.yaml: an operator's Bearer token where API Gateway's
-    authorizer guards the route, optional where guests call it too, none for Stripe's webhook."""
-    from couvert_dev.devserver import read_template
-
+def _describe_callers(doc: dict[str, Any], guarded: set[tuple[str, str]]) -> None:
+    """Who may call each route: an operator's Bearer token where API Gateway's authorizer guards
+    the route, optional where guests call it too, none for Stripe's webhook."""
     doc["components"]["securitySchemes"] = {"operatorJwt": {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "An operator's token (Cognito or Supabase Auth).  On the routes that require it, "
                        "API Gateway refuses a missing or bad token itself, with 401 and its own body "
                        "{\"message\": \"Unauthorized\"} (docs/api.md, \"Who is calling\")."}}
-    for resource in read_template()["Resources"].values():
-        for event in (resource.get("Properties", {}).get("Events") or {}).values():
-            if event.get("Type") != "HttpApi" or event["Properties"]["Path"] not in doc["paths"]:
-                continue
-            route = event["Properties"]
-            operation = doc["paths"][route["Path"]][route["Method"].lower()]
-            if route.get("Auth", {}).get("Authorizer") == "OperatorJwt":
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if (method, path) in guarded:
                 operation["security"] = [{"operatorJwt": []}]
-            elif route["Path"] == "/v1/webhooks/stripe":
+            elif (method, path) == _WEBHOOK:
                 operation["security"] = []  # Stripe signs the body (Stripe-Signature)
             else:
                 operation["security"] = [{}, {"operatorJwt": []}]

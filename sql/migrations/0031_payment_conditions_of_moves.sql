@@ -1,9 +1,9 @@
 -- Two moves of the status machine get the conditions the lifecycle gives them (docs/decisions.md,
 -- "Booking" and "Lifecycle and money"):
---   * draft -> pending_payment only for a reservation that owes a payment and whose PaymentIntent
---     exists.  The booking makes that move once it has attached the intent; anyone else's (a guest
---     holding a waitlist offer's link, an operator) left a reservation waiting for a payment that
---     never comes, until the hold sweep cancelled it and told the guest.
+--   * draft -> pending_payment only for a reservation whose terms take a payment, that owes it, and
+--     whose PaymentIntent exists.  The booking makes that move once it has attached the intent;
+--     anyone else's (a guest holding a waitlist offer's link, an operator) left a reservation waiting
+--     for a payment that never comes, until the hold sweep cancelled it and told the guest.
 --   * draft -> option only on terms that take no payment.  An option is confirmed without one, and
 --     the lifecycle has no way for it to collect a deposit, so an option on a deposit or prepayment
 --     ticket seated a party that never paid.
@@ -67,13 +67,15 @@ begin
   end if;
   -- It waits for that payment only once there is one to wait for: it owes it, and its PaymentIntent exists.
   if r.status = 'draft' and p_new_status = 'pending_payment'
-     and (r.payment_status <> 'pending' or r.payment_intent_id is null) then
+     and (coalesce(r.policy_snapshot ->> 'payment_type', 'none') = 'none'
+          or r.payment_status is distinct from 'pending' or r.payment_intent_id is null) then
     raise exception 'a reservation waits for a payment only when it owes one and its PaymentIntent exists'
       using errcode = 'CV409', detail = r.status;
   end if;
   -- An option is confirmed without a payment: it is placed on terms that take none.
   if r.status = 'draft' and p_new_status = 'option'
-     and (coalesce(r.policy_snapshot ->> 'payment_type', 'none') <> 'none' or r.payment_status <> 'none') then
+     and (coalesce(r.policy_snapshot ->> 'payment_type', 'none') <> 'none'
+          or r.payment_status is distinct from 'none') then
     raise exception 'an option cannot be placed on a ticket that takes a payment' using errcode = 'CV409', detail = r.status;
   end if;
   if p_new_status = 'no_show'

@@ -53,8 +53,15 @@ def test_an_access_token_names_our_audience_in_client_id(configured):
     {"aud": "another-app", "client_id": AUDIENCE},  # `aud` decides when present, as in API Gateway
     {"aud": "another-app"},
     {},  # no audience at all
+    {"aud": None, "client_id": AUDIENCE},  # an `aud` that is there decides, whatever its value
+    {"aud": [], "client_id": AUDIENCE},
+    {"aud": 123},
+    {"aud": [123, "another-app"]},
+    {"aud": f"{AUDIENCE}-staging"},  # a name that merely starts with ours
+    {"aud": AUDIENCE[:-1]},
 ], ids=["access-token-of-another-app", "aud-of-another-app-beside-our-client-id", "aud-of-another-app",
-        "no-audience"])
+        "no-audience", "null-aud", "empty-aud", "numeric-aud", "aud-list-of-others", "aud-extending-ours",
+        "aud-prefix-of-ours"])
 def test_attack_a_token_made_for_another_application_is_401(configured, claims):
     status, body, _ = availability(configured, channel="phone",
                                    headers={"authorization": f"Bearer {_token(**claims)}"})
