@@ -15,6 +15,18 @@ def test_request_roles_cannot_rewrite_the_migration_history(database_url, role):
         conn.execute("delete from schema_migrations")
 
 
+def test_no_security_definer_function_is_open_to_every_role(database_url):
+    """Attack: a SECURITY DEFINER function runs with its owner's rights, so one PUBLIC may execute is
+    open to any login of the database (on Supabase, PostgREST's anonymous role).  Trigger functions
+    cannot be called directly, so they are left out."""
+    with psycopg.connect(database_url) as conn:
+        open_to_all = conn.execute(
+            """select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+               where n.nspname = 'public' and p.prosecdef and p.prorettype <> 'trigger'::regtype
+                 and has_function_privilege('public', p.oid, 'execute')""").fetchall()
+    assert open_to_all == []
+
+
 @pytest.mark.parametrize("role, timeout", [("couvert_api", "30s"), ("couvert_worker", "1min")])
 def test_a_request_transaction_cannot_sit_idle_holding_locks(database_url, role, timeout):
     """The role defaults apply only to logins as these roles; a switched-to role gets them per request."""

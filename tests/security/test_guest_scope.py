@@ -57,6 +57,24 @@ def test_the_snapshots_reservations_are_read_under_the_callers_row_level_securit
         assert conn.execute(read, (demo_location, day, day)).fetchall() == []
 
 
+def test_a_request_frees_lapsed_holds_only_at_its_own_location(app_env, demo_location, two_bookings):
+    """Attack: release_lapsed_holds runs as its owner (it frees holds of reservations the booker cannot
+    read) and takes `now` from its caller; a request of another location passing a far-off `now`
+    must not delete this location's occupancies, the rows the exclusion constraint guards."""
+    held = two_bookings[0]
+    with psycopg.connect(app_env) as conn:
+        conn.execute("update reservations set status = 'draft', hold_expires_at = start_at where id = %s", (held,))
+    free = "select release_lapsed_holds(%s, '-infinity', 'infinity', 'infinity') as n"
+    with as_role(app_env, "couvert_api", guest_location_id=uuid.uuid4()) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(free, (demo_location,))
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select count(*) from table_occupancies where reservation_id = %s",
+                            (held,)).fetchone()[0] == 1
+    with as_role(app_env, "couvert_api", guest_location_id=demo_location) as conn:
+        assert conn.execute(free, (demo_location,)).fetchone()["n"] == 1  # a request of the location may
+
+
 def test_a_guest_request_cannot_move_another_reservation_nor_act_as_an_operator(app_env, demo_location, two_bookings):
     mine, theirs = two_bookings
     with as_role(app_env, "couvert_api", guest_location_id=demo_location) as conn:
