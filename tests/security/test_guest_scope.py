@@ -65,9 +65,9 @@ def test_a_request_frees_lapsed_holds_only_at_its_own_location(app_env, demo_loc
     with psycopg.connect(app_env) as conn:
         conn.execute("update reservations set status = 'draft', hold_expires_at = start_at where id = %s", (held,))
     free = "select release_lapsed_holds(%s, '-infinity', 'infinity', 'infinity') as n"
-    with as_role(app_env, "couvert_api", guest_location_id=uuid.uuid4()) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(free, (demo_location,))
+    with (as_role(app_env, "couvert_api", guest_location_id=uuid.uuid4()) as conn,
+          pytest.raises(psycopg.errors.InsufficientPrivilege)):
+        conn.execute(free, (demo_location,))
     with psycopg.connect(app_env) as conn:
         assert conn.execute("select count(*) from table_occupancies where reservation_id = %s",
                             (held,)).fetchone()[0] == 1
