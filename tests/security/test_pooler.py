@@ -2,6 +2,7 @@
 outlives its transaction, so a pooled server connection never carries one caller into another's
 request.  (`make test` also runs the whole suite through PgBouncer.)"""
 
+import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -64,3 +65,22 @@ def test_concurrent_bookings_through_one_pooled_backend_stay_correct(
                                on a.table_id = b.table_id and a.reservation_id < b.reservation_id
                                and a.occupied && b.occupied""").fetchone()[0] == 0
     reset_database()
+
+
+# What makes RDS Proxy pin a client to one database connection for the rest of its session, when
+# it appears in the SQL text a client sends (a function that does it inside does not pin).
+PINS_ANYWHERE = re.compile(r"\b(set_config|nextval)\s*\(|\bcreate\s+(temp|temporary)\b", re.IGNORECASE)
+PINS_AS_STATEMENT = re.compile(r"\s*(set|reset|listen)\s", re.IGNORECASE)  # SET ..., not UPDATE ... SET
+
+
+def test_no_statement_the_functions_send_would_pin_an_rds_proxy_connection():
+    """A pinned connection serves one Lambda environment until it ends: under a burst the proxy can
+    no longer share connections.  Every SQL statement the functions run is a named query."""
+    from couvert.queries import query
+
+    def without_comments(sql):
+        return re.sub(r"--[^\n]*", "", sql)
+
+    pinning = sorted(name for name, sql in query._queries.items()
+                     if PINS_ANYWHERE.search(without_comments(sql)) or PINS_AS_STATEMENT.match(without_comments(sql)))
+    assert pinning == []

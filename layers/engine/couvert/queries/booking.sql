@@ -29,8 +29,7 @@ where location_id = %(location_id)s and key = %(key)s
 -- Serialises bookings of one location-day so pacing and cover limits hold; a lock wait longer
 -- than lock_timeout raises lock_not_available (55P03), answered as a retryable 503.
 -- name: lock_location_day
-select pg_advisory_xact_lock(hashtextextended(%(location_id)s::text || '/' || %(day)s::text, 0))
-from (select set_config('lock_timeout', %(lock_timeout)s, true)) as timeout_set
+select public.lock_location_day(%(location_id)s::uuid, %(day)s::date, %(lock_timeout)s)
 
 -- The same generous window as the snapshot: two days of slack either side, in UTC.
 -- name: release_lapsed_holds

@@ -10,8 +10,7 @@ select public.guest_reservation_location(%(id)s, %(token_hash)s, %(now)s) as loc
 
 -- name: open_guest_reservation
 -- The guest context of a manage link: its location, and the one reservation it may see.
-select set_config('couvert.guest_location_id', %(location_id)s::text, true),
-       set_config('couvert.guest_subject_id', %(id)s::text, true)
+select public.open_guest_reservation(%(location_id)s::uuid, %(id)s::uuid)
 
 -- name: reconfirm
 update public.reservations
