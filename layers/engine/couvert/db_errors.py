@@ -65,3 +65,12 @@ def translate(error: psycopg.Error) -> CouvertError | None:
     if isinstance(error, pg.ForeignKeyViolation) and diag.constraint_name in _MISSING:
         return NotFound(_MISSING[diag.constraint_name])
     return None
+
+
+def loggable(error: psycopg.Error) -> dict[str, str | None]:
+    """What may be logged of a database error no rule above translates: what failed and where, never
+    its message or detail, which can quote the values of a row (a guest's name, e-mail, phone)."""
+    diag = error.diag
+    return {"error": type(error).__name__, "sqlstate": error.sqlstate, "constraint": diag.constraint_name,
+            "table": diag.table_name, "column": diag.column_name}
+

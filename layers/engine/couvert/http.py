@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from couvert.errors import CouvertError
-from couvert.observability import logger
+from couvert.observability import log_failure, logger
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
@@ -93,7 +93,7 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
-        logger.exception("unhandled error")
+        log_failure("unhandled error", error)
         return error_response(500, "internal", "internal error")
 
     return app

@@ -3,7 +3,13 @@ imports this without the HTTP resolver)."""
 
 from __future__ import annotations
 
+import traceback
+from typing import Any
+
+import psycopg
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from couvert.db_errors import loggable
 
 
 class _LazyXRayRecorder:
@@ -33,3 +39,14 @@ logger = Logger(service="couvert")
 # auto_patch off: psycopg 3 has no X-Ray patcher and patching at import would load the SDK.
 tracer = Tracer(service="couvert", provider=_LazyXRayRecorder(), auto_patch=False)
 metrics = Metrics(namespace="Couvert", service="couvert")
+
+
+def log_failure(message: str, error: BaseException, **keys: Any) -> None:
+    """An unexpected failure, with its stack.  Of a database error only what failed and where is
+    logged: its text can quote the values of a row (a guest's name, e-mail, phone)."""
+    if isinstance(error, psycopg.Error):
+        logger.error(message, extra={**keys, **loggable(error),
+                                     "stack": "".join(traceback.format_tb(error.__traceback__))})
+    else:
+        logger.error(message, extra=keys, exc_info=error)
+

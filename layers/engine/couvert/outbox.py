@@ -12,15 +12,14 @@ messenger, message events wait in the outbox.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
 from couvert.db import Database, RequestContext
+from couvert.observability import log_failure
 from couvert.queries import query
 
-_log = logging.getLogger("couvert.outbox")
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 10
 MONEY_KINDS = ("stripe.refund", "stripe.cancel_payment_intent")
@@ -55,7 +54,7 @@ def dispatch(db: Database, now: dt.datetime, *, payments=None, messenger=None, p
             _carry_out(db, event, payments, messenger, public_base_url)
         except Exception as error:  # noqa: BLE001 - any failure is retried, then parked with its error
             if not isinstance(error, _Retry):
-                _log.exception("outbox event %s (%s) failed", event["id"], event["kind"])
+                log_failure("outbox event failed", error, event_id=str(event["id"]), kind=event["kind"])
             failed = event["attempts"] >= MAX_ATTEMPTS
             with db.transaction(RequestContext.system()) as conn:
                 conn.execute(query("outbox_retry"), {
