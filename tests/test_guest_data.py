@@ -9,18 +9,20 @@ import pytest
 from tests.support import call
 from tests.support.api import add_member, book, booking_body, op, res
 
-PERSONAL = ["Lovelace", "ada@example.com", "+31612345678", "window please", "likes the corner", "nuts", "shellfish"]
+PERSONAL = ["Lovelace", "ada@example.com", "+31612345678", "window please", "likes the corner", "nuts", "shellfish",
+            "wheelchair", "gluten-free"]  # the last two: the reservation's badges, health data too
 
 
 @pytest.fixture
 def visited(app_env, demo_location, host):
     """Ada booked (with an Idempotency-Key), the host noted things, she came and ate."""
     add_member(app_env, demo_location, "manager-1", "manager")
-    status, booked, _ = book(demo_location, booking_body(host["Regular Dinner"], guest_notes="window please"),
-                             key="ada-1")
+    status, booked, _ = book(demo_location, booking_body(host["Regular Dinner"], guest_notes="window please",
+                                                         badges=["wheelchair"]), key="ada-1")
     assert status == 201
     rid = booked["reservation"]["id"]
-    assert res("PATCH", rid, headers=op("host-1"), body={"internal_notes": "likes the corner"})[0] == 200
+    assert res("PATCH", rid, headers=op("host-1"), body={"internal_notes": "likes the corner",
+                                                         "badges": ["wheelchair", "gluten-free"]})[0] == 200
     assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "seated"})[0] == 200
     assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "completed"})[0] == 200
     customer = res("GET", rid, headers=op("host-1"))[1]["customer"]["id"]
@@ -81,8 +83,8 @@ def test_erasure_leaves_no_personal_field_anywhere_and_keeps_the_statistics(visi
         assert conn.execute("select performed_by_type from audit_log where action = 'customer_erased'").fetchone() == (
             "operator",)
     # A replay of her booking's Idempotency-Key hands out nothing personal either.
-    status, replay, _ = book(demo_location, booking_body(visited_ticket(app_env), guest_notes="window please"),
-                             key="ada-1")
+    status, replay, _ = book(demo_location, booking_body(visited_ticket(app_env), guest_notes="window please",
+                                                         badges=["wheelchair"]), key="ada-1")
     assert status == 201 and "Lovelace" not in json.dumps(replay)
 
 
