@@ -23,6 +23,7 @@ FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path
 
 # Configured as in Lambda (the functions check their settings at import; nothing connects).
 ENV = {**os.environ, "DATABASE_URL": "postgresql:///cold-start", "AWS_LAMBDA_FUNCTION_NAME": "probe",
+       "MANAGE_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:manage-links",
        "JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "couvert", "JWT_JWKS_URL": "https://issuer.example/jwks"}
 ENV.pop("COUVERT_FROZEN_NOW", None)
 
@@ -62,6 +63,17 @@ def test_a_function_without_a_database_setting_fails_at_import(name):
 def test_the_test_only_switches_are_refused_in_lambda(switch):
     result = _import("create_reservation", {**ENV, switch[0]: switch[1]})
     assert result.returncode != 0 and "refused in Lambda" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["create_reservation", "transition_status", "scheduled"])
+def test_in_lambda_manage_links_need_their_own_secret(name):
+    """Attack: without one, links would be derived from the development default, which anyone can
+    read in this repository, and every guest's reservation could be opened."""
+    without = {k: v for k, v in ENV.items() if not k.startswith("MANAGE_TOKEN_SECRET")}
+    result = _import(name, without)
+    assert result.returncode != 0 and "MANAGE_TOKEN_SECRET_ARN" in result.stderr
+    assert _import(name, {**without, "MANAGE_TOKEN_SECRET": "development-manage-token-secret"}).returncode != 0
+    assert _import(name, {**without, "MANAGE_TOKEN_SECRET": "a-secret-of-this-deployment-only"}).returncode == 0
 
 
 @pytest.mark.parametrize("missing", ["JWT_ISSUER", "JWT_AUDIENCE"])

@@ -61,3 +61,22 @@ def test_the_database_connection_verifies_the_certificate_and_can_go_through_a_p
     proxied = conninfo_to_dict(conninfo_from_settings())
     assert proxied["host"] == "couvert-db.proxy-abc.eu-west-1.rds.amazonaws.com"
     assert (proxied["sslmode"], proxied["sslrootcert"]) == ("verify-full", "/opt/python/couvert/certs/rds-global-bundle.pem")
+
+
+def test_manage_links_are_derived_from_their_secret_in_secrets_manager(secrets_manager, monkeypatch):
+    """Attack: a secret in the functions' environment is readable by anyone who may read their
+    configuration (lambda:GetFunctionConfiguration), and with it any guest's manage link is forged."""
+    from couvert.manage_tokens import manage_token
+
+    reservation = "7d0bd8a0-5f4e-4e0e-9d8c-3d4a7f0a1b2c"
+    made = {}
+    for name in ("first", "second"):
+        arn = secrets_manager.create_secret(Name=f"manage-{name}", SecretString=json.dumps(
+            {"manage_token_secret": f"{name}-secret-of-forty-characters-or-so-xx"}))["ARN"]
+        monkeypatch.setenv("MANAGE_TOKEN_SECRET_ARN", arn)
+        monkeypatch.setenv("MANAGE_TOKEN_SECRET", "an-environment-value-that-is-not-used")
+        reload_settings()
+        made[name] = manage_token(reservation)
+    monkeypatch.delenv("MANAGE_TOKEN_SECRET_ARN")
+    reload_settings()
+    assert made["first"] != made["second"] != manage_token(reservation)

@@ -21,7 +21,7 @@ from couvert.observability import logger, metrics, tracer
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.
-SETTINGS = get_settings().require("database", "operator_tokens")
+SETTINGS = get_settings().require("database", "operator_tokens", "manage_tokens")
 app = create_app()
 
 

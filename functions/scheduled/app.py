@@ -18,7 +18,7 @@ from couvert.observability import logger, metrics, tracer
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.
-SETTINGS = get_settings().require("worker_database")
+SETTINGS = get_settings().require("worker_database", "manage_tokens")
 
 
 def _payments():

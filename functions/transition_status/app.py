@@ -31,7 +31,7 @@ from couvert.operator_responses import (
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.
-SETTINGS = get_settings().require("database", "operator_tokens")
+SETTINGS = get_settings().require("database", "operator_tokens", "manage_tokens")
 app = create_app()
 
 Token = Annotated[str | None, Query(max_length=200, description="the guest's manage token (or the X-Manage-Token header)")]

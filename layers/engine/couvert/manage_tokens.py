@@ -1,6 +1,6 @@
 """Guests' manage tokens: derived from the reservation id with a server secret (HMAC-SHA256), so a
 message sent days later can carry the manage link while the database keeps only the token's hash.
-Rotating MANAGE_TOKEN_SECRET invalidates every link sent before."""
+Changing the secret invalidates every link sent before."""
 
 from __future__ import annotations
 
@@ -13,10 +13,20 @@ from couvert.settings import get_settings
 
 
 def manage_token(reservation_id: UUID | str) -> str:
-    secret = get_settings().manage_token_secret.encode()
-    mac = hmac.new(secret, f"manage:{reservation_id}".encode(), hashlib.sha256).digest()
+    mac = hmac.new(_secret(), f"manage:{reservation_id}".encode(), hashlib.sha256).digest()
     # 128 bits are plenty against guessing, and keep the link short enough for an SMS.
     return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
+
+
+def _secret() -> bytes:
+    """From Secrets Manager when MANAGE_TOKEN_SECRET_ARN names it (cached, as every secret), else
+    MANAGE_TOKEN_SECRET (development and tests)."""
+    settings = get_settings()
+    if settings.manage_token_secret_arn:
+        from couvert.secrets import secret_json
+
+        return secret_json(settings.manage_token_secret_arn)["manage_token_secret"].encode()
+    return settings.manage_token_secret.encode()
 
 
 def token_hash(token: str) -> str:

@@ -8,6 +8,9 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# What `make dev` and the tests derive manage links from; refused in Lambda (anyone can read it here).
+DEVELOPMENT_MANAGE_TOKEN_SECRET = "development-manage-token-secret"
+
 
 class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
@@ -34,9 +37,10 @@ class Settings(BaseModel):
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
     stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
 
-    # Derives guests' manage tokens (couvert.manage_tokens); a Secrets Manager value in AWS.
-    manage_token_secret: str = Field("development-manage-token-secret", alias="MANAGE_TOKEN_SECRET",
-                                     min_length=16)
+    # Derives guests' manage tokens (couvert.manage_tokens).  In AWS it is the `manage_token_secret`
+    # key of a Secrets Manager secret (an environment value is readable with the function's configuration).
+    manage_token_secret_arn: str | None = Field(None, alias="MANAGE_TOKEN_SECRET_ARN")
+    manage_token_secret: str = Field(DEVELOPMENT_MANAGE_TOKEN_SECRET, alias="MANAGE_TOKEN_SECRET", min_length=16)
     # How guest messages leave: "aws" (SES v2 + SNS), "sink" (files under MAIL_SINK_DIR, for make dev),
     # or "none" (message events wait in the outbox until a transport is configured).
     messages_transport: str = Field("none", alias="MESSAGES_TRANSPORT", pattern="^(aws|sink|none)$")
@@ -71,6 +75,11 @@ class Settings(BaseModel):
                 self.jwt_issuer and self.jwt_audience and (self.jwt_jwks_url or self.jwt_secret)):
             # In Lambda a token is only trusted for the issuer and audience it was made for.
             raise RuntimeError("missing configuration: JWT_ISSUER, JWT_AUDIENCE and JWT_JWKS_URL (or JWT_SECRET)")
+        if "manage_tokens" in needs and self.aws_lambda_function_name and not (
+                self.manage_token_secret_arn or self.manage_token_secret != DEVELOPMENT_MANAGE_TOKEN_SECRET):
+            # The development default is in this repository: links derived from it can be forged.
+            raise RuntimeError("missing configuration: MANAGE_TOKEN_SECRET_ARN (the secret manage links are "
+                               "derived from)")
         checks = {
             "database": ("DATABASE_URL or DB_SECRET_ARN", self.database_url or self.db_secret_arn),
             "worker_database": ("WORKER_DATABASE_URL, WORKER_DB_SECRET_ARN, DATABASE_URL or DB_SECRET_ARN",
