@@ -137,8 +137,7 @@ def test_a_booking_that_cannot_get_the_day_lock_in_time_is_503_with_retry_after(
     reload_settings()
     reg = ids(app_env)["Regular Dinner"]
     with psycopg.connect(app_env) as holder:  # another booking of the same day, still in progress
-        holder.execute("select pg_advisory_xact_lock(hashtextextended(%s::text || '/' || %s::text, 0))",
-                       (demo_location, DAY))
+        holder.execute("select lock_location_day(%s, %s, '5s')", (demo_location, DAY))
         status, body, headers = book(demo_location, booking_body(reg, "19:00", 2))
         holder.rollback()
     assert (status, body["error"]["code"], headers.get("Retry-After")) == (503, "busy", "1")

@@ -79,4 +79,27 @@ def test_manage_links_are_derived_from_their_secret_in_secrets_manager(secrets_m
         made[name] = manage_token(reservation)
     monkeypatch.delenv("MANAGE_TOKEN_SECRET_ARN")
     reload_settings()
-    assert made["first"] != made["second"] != manage_token(reservation)
+    assert len({made["first"], made["second"], manage_token(reservation)}) == 3
+
+
+def test_a_booking_reads_the_manage_link_secret_before_it_takes_the_days_lock(app_env, demo_location, host,
+                                                                              monkeypatch):
+    """A call to Secrets Manager under the day's lock would hold up every other booking of the day."""
+    from couvert import booking, secrets
+    from tests.support.api import book, booking_body
+
+    order, cache = [], {}
+
+    def secret_json(arn):  # Secrets Manager, behind the cache every secret is read through
+        if arn not in cache:
+            order.append("Secrets Manager")
+            cache[arn] = {"manage_token_secret": "from-secrets-manager-xx"}
+        return cache[arn]
+
+    monkeypatch.setenv("MANAGE_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:links")
+    reload_settings()
+    monkeypatch.setattr(secrets, "secret_json", secret_json)
+    locked = booking.send_locked_snapshot
+    monkeypatch.setattr(booking, "send_locked_snapshot", lambda *a, **k: order.append("lock") or locked(*a, **k))
+    assert book(demo_location, booking_body(host["Regular Dinner"], "19:00", 2))[0] == 201
+    assert order == ["Secrets Manager", "lock"]

@@ -2,8 +2,9 @@
 -- guests' reservations, which it cannot read.  It was left executable by PUBLIC, and it did not ask
 -- whose request it served, while it takes `now` from its caller: any login could pass a far-off
 -- `now` and delete the table occupancies of live holds at any location - the rows the exclusion
--- constraint guards.  Now only the request roles may call it, and an API request only for a location
--- of the request (the worker's for any), as find_or_create_customer asks.
+-- constraint guards.  Now only the request roles may call it (what keeps other logins out), and an
+-- API request only for a location of the request (the worker's for any), as find_or_create_customer
+-- asks (what catches a bug of ours).
 create or replace function public.release_lapsed_holds(
   p_location_id uuid, p_from timestamptz, p_to timestamptz, p_now timestamptz)
 returns int

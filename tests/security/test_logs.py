@@ -52,3 +52,38 @@ def test_an_unexpected_database_error_logs_what_failed_not_the_guests_row(app_en
     assert record["sqlstate"] == "23514" and "booking.py" in record["stack"]
     for personal in ("Philippa", "Quellinus", "philippa.quellinus", "612345678"):
         assert personal not in text  # ... the guest's row is not
+
+
+def test_an_outbox_failure_keeps_what_failed_not_the_guests_row(app_env, demo_location, monkeypatch, log_lines):
+    """The outbox keeps an event's last error for operators to read (GET .../outbox); a database
+    error's text quoting the guest's row must not land there either."""
+    from couvert import outbox
+    from couvert.db import get_database
+    from couvert.settings import current_time
+
+    assert call("create_reservation", "POST", f"/v1/locations/{demo_location}/reservations",
+                body=booking_body(ids(app_env)["Regular Dinner"], guest=GUEST))[0] == 201
+
+    def broken_carry_out(db, event, *args):  # a bug that writes a row the schema refuses, quoting it
+        with psycopg.connect(app_env) as conn:
+            conn.execute("update reservations set party_size = 0 where id = %s", (event["reservation_id"],))
+
+    monkeypatch.setattr(outbox, "_carry_out", broken_carry_out)
+    counts = outbox.dispatch(get_database(worker=True), current_time(), messenger=object(),
+                             kinds=["message.confirmation"])
+    assert counts["retried"] == 1
+    with psycopg.connect(app_env) as conn:
+        [stored] = [r[0] for r in conn.execute("select last_error from outbox_events where last_error is not null")]
+    assert "reservations_party_size_positive" in stored
+    for personal in ("Philippa", "Quellinus", "philippa.quellinus", "612345678"):
+        assert personal not in stored and personal not in json.dumps(log_lines())
+
+
+def test_an_error_psycopg_raises_itself_keeps_its_message(log_lines):
+    """It quotes no row (no server answered), and without it there would be nothing to debug."""
+    from couvert.observability import log_failure
+
+    log_failure("unhandled error", psycopg.ProgrammingError("query parameter missing: party_size"))
+    [record] = log_lines()
+    assert (record["error"], record.get("sqlstate"), record["error_message"]) == (
+        "ProgrammingError", None, "query parameter missing: party_size")

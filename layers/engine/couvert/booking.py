@@ -77,6 +77,7 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
         raise ValidationFailed("Idempotency-Key must be 1 to 255 characters",
                                fields={"Idempotency-Key": "1 to 255 characters"})
     digest = request_hash(body, caller)
+    manage_tokens.load_secret()
     with db.transaction(caller) as conn:
         if idempotency_key is not None:
             replay = idempotency.claim(conn, caller, location_id, idempotency_key, digest, now, payments)

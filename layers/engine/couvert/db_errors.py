@@ -68,9 +68,18 @@ def translate(error: psycopg.Error) -> CouvertError | None:
 
 
 def loggable(error: psycopg.Error) -> dict[str, str | None]:
-    """What may be logged of a database error no rule above translates: what failed and where, never
-    its message or detail, which can quote the values of a row (a guest's name, e-mail, phone)."""
+    """What may be logged or stored of a database error no rule above translates: what failed and
+    where, never the server's message or detail, which can quote the values of a row (a guest's name,
+    e-mail, phone).  An error psycopg raises itself (no SQLSTATE) keeps its message: it quotes no row."""
     diag = error.diag
     return {"error": type(error).__name__, "sqlstate": error.sqlstate, "constraint": diag.constraint_name,
-            "table": diag.table_name, "column": diag.column_name}
+            "table": diag.table_name, "column": diag.column_name,
+            "error_message": str(error) if error.sqlstate is None else None}
+
+
+def described(error: BaseException) -> str:
+    """An error as text that may be stored where operators read it (the outbox's last error)."""
+    if isinstance(error, psycopg.Error):
+        return " ".join(f"{key}={value}" for key, value in loggable(error).items() if value is not None)
+    return str(error)
 

@@ -18,6 +18,13 @@ def manage_token(reservation_id: UUID | str) -> str:
     return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
 
 
+def load_secret() -> None:
+    """Read the secret now, before any transaction: a booking derives its link under the day's lock,
+    where a call to Secrets Manager (a process's first, or once its cached copy is old) would hold up
+    every other booking of that day."""
+    _secret()
+
+
 def _secret() -> bytes:
     """From Secrets Manager when MANAGE_TOKEN_SECRET_ARN names it (cached, as every secret), else
     MANAGE_TOKEN_SECRET (development and tests)."""

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from couvert.db import Database, RequestContext
+from couvert.db_errors import described
 from couvert.observability import log_failure
 from couvert.queries import query
 
@@ -58,7 +59,7 @@ def dispatch(db: Database, now: dt.datetime, *, payments=None, messenger=None, p
             failed = event["attempts"] >= MAX_ATTEMPTS
             with db.transaction(RequestContext.system()) as conn:
                 conn.execute(query("outbox_retry"), {
-                    "id": event["id"], "error": str(error)[:1000], "max_attempts": MAX_ATTEMPTS,
+                    "id": event["id"], "error": described(error)[:1000], "max_attempts": MAX_ATTEMPTS,
                     "next_attempt_at": now + backoff(event["attempts"])})
             counts["failed" if failed else "retried"] += 1
             continue

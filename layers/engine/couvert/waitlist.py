@@ -14,7 +14,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from couvert import customers, rate_limits
+from couvert import customers, manage_tokens, rate_limits
 from couvert.booking import book_under_lock
 from couvert.db import Database, RequestContext, focus_guest
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
@@ -78,6 +78,7 @@ def make_offers(db: Database, now: dt.datetime, location_id: UUID | None = None,
     announced to everyone at once."""
     system = RequestContext.system()
     params = {"now": now, "location_id": location_id, "limit": limit}
+    manage_tokens.load_secret()  # an offer is booked under the day's lock
     with db.transaction(system) as conn:
         expired = len(conn.execute(query("expire_waitlist_offers"), params).fetchall())
         days = conn.execute(query("waitlist_days_to_offer"), params).fetchall()
