@@ -2,13 +2,9 @@
 
 import psycopg
 
-from tests.support import FakeContext, load_handler
-from tests.support.clock import PINNED_NOW, later
+from tests.support import SCHEDULE_EVENT, FakeContext, load_handler
+from tests.support.clock import later
 from tests.support.stripe import paid_then_cancelled_by_the_host, refunds_of
-
-SCHEDULE_EVENT = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
-                  "account": "123456789012", "time": PINNED_NOW.isoformat(), "region": "eu-west-1",
-                  "resources": [], "detail": {}}
 
 
 def test_a_scheduled_run_cancels_lapsed_holds_and_refunds(deposit, app_env, set_now):

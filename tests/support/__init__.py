@@ -16,7 +16,7 @@ import yaml
 from psycopg.rows import dict_row
 
 from couvert_dev.devserver import load_function
-from tests.support.clock import day
+from tests.support.clock import PINNED_NOW, day
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / "config" / "demo_location.yaml"
@@ -47,6 +47,12 @@ def load_demo_copy(conn: psycopg.Connection, slug: str = "bistro-b", name: str =
 def load_handler(function: str):
     """The module of functions/<function>/app.py (the dev server's loader, shared)."""
     return load_function(ROOT / "functions" / function)
+
+
+# What EventBridge Scheduler sends the scheduled function every minute.
+SCHEDULE_EVENT = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
+                  "account": "123456789012", "time": PINNED_NOW.isoformat(), "region": "eu-west-1",
+                  "resources": [], "detail": {}}
 
 
 class FakeContext:
