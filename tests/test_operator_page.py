@@ -82,3 +82,29 @@ def test_a_phone_booking_from_the_console_takes_the_hosts_table(evening, app_env
         channel, table = conn.execute("select r.channel, t.name from reservations r join tables t on t.id = r.table_id "
                                       "where r.contact_last_name = 'Efoon'").fetchone()
     assert (channel, table) == ("phone", "R3")
+
+
+@pytest.mark.browser
+def test_a_double_clicked_book_button_makes_one_booking(evening, app_env):
+    """A host in a hurry: the second click repeats the first request (its Idempotency-Key), it does
+    not book the party twice."""
+    from playwright.sync_api import expect
+
+    base, _ = evening
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/operator?date={DAY}#token={issue_dev_token('host-1', JWT_SECRET)}")
+        expect(page.locator(".block").first).to_be_visible()
+        page.keyboard.press("n")
+        dialog = page.locator("#booking-dialog")
+        dialog.get_by_label("Ticket", exact=True).select_option(label="Regular Dinner")
+        expect(dialog.get_by_label("Time", exact=True).locator("option[value='20:00']")).to_have_count(1)
+        dialog.get_by_label("Time", exact=True).select_option("20:00")
+        for label, value in {"First name": "Dub", "Last name": "Bel", "E-mail": "dub@example.com"}.items():
+            dialog.get_by_label(label, exact=True).fill(value)
+        dialog.get_by_role("button", name="Book", exact=True).dblclick()
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#drawer-title")).to_contain_text("20:00 Dub Bel")
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select count(*) from reservations where contact_last_name = 'Bel'").fetchone()[0] == 1
+

@@ -21,7 +21,7 @@ from couvert_dev.localstripe import send_webhooks_to
 from couvert_dev.tokens import issue_dev_token
 from tests.support.api import DAY, JWT_SECRET, WEBHOOK_SECRET, book, booking_body, ids
 from tests.support.browser import axe_violations, browser, dev_server, screenshot, watch_errors
-from tests.support.clock import at, day
+from tests.support.clock import at, day, later
 from tests.support.stripe import refunds_of
 
 pytestmark = pytest.mark.browser
@@ -196,6 +196,44 @@ def test_the_manage_page_asks_for_a_reconfirmation_and_takes_it(site, app_env, d
         assert errors == []
     with psycopg.connect(app_env) as conn:
         assert conn.execute("select reconfirmed_at is not null from reservations where id = %s", (rid,)).fetchone()[0]
+
+
+def test_a_guest_takes_a_table_offered_from_the_waitlist_on_the_manage_page(site, app_env, demo_location):
+    """An offer is a draft held for the guest (migration 0017 lets the guest confirm it); its link is
+    the manage page, which must offer to take it."""
+    from playwright.sync_api import expect
+
+    created = book(demo_location, booking_body(ids(app_env)["Regular Dinner"], "19:30", 2))[1]
+    rid, token = created["reservation"]["id"], created["manage_token"]
+    with psycopg.connect(app_env) as conn:  # as the waitlist job leaves it: held 15 minutes
+        conn.execute("update reservations set status = 'draft', hold_expires_at = %s where id = %s",
+                     (later(minutes=15), rid))
+    with browser() as chromium:
+        page = chromium.new_page(locale="en-GB")
+        errors = watch_errors(page)
+        page.goto(f"{site}/manage?r={rid}&t={token}")
+        expect(page.locator("#summary")).to_contain_text("held for you")
+        page.get_by_role("button", name="Take this table").click()
+        expect(page.locator("#status")).to_have_text("Your table is booked")
+        expect(page.get_by_role("button", name="Take this table")).to_be_hidden()
+        assert errors == []
+    with psycopg.connect(app_env) as conn:
+        assert conn.execute("select status from reservations where id = %s", (rid,)).fetchone()[0] == "confirmed"
+
+
+def test_attack_a_link_cannot_point_the_widget_at_another_api_or_stripe_account(site):
+    """The widget on the restaurant's own address, told by its URL to send the guest's details and
+    payment elsewhere: it takes its API and Stripe key from the site's settings (web/site.js) only."""
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        page = chromium.new_page(locale="en-GB")
+        requested = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"{site}/?date={DAY}&api=http://127.0.0.1:9/&stripe_key=pk_live_attacker")
+        expect(page.locator("#time-title")).to_contain_text("Choose a time")
+        assert page.evaluate("state.stripeKey") in (None, "")
+    assert requested and not [url for url in requested if url.startswith("http://127.0.0.1:9/")]
 
 
 def test_the_host_sees_what_a_cancellation_refunds_before_making_it(site, deposit, app_env):

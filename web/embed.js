@@ -1,14 +1,14 @@
 // Couvert's booking widget on a restaurant's own site, in one line:
 //   <script src="https://book.example.com/embed.js" data-location="<location id>" data-lang="nl" async></script>
 // It puts the widget in an iframe where the script tag is (or in the element named by data-target)
-// and keeps the iframe as tall as the widget.  Optional: data-stripe-key (a publishable key),
-// data-party, data-date.  docs/embedding.md says more.
+// and keeps the iframe as tall as the widget.  Optional: data-party, data-date (the Stripe key is the
+// widget site's setting, web/site.js).  docs/embedding.md says more.
 (function () {
   "use strict";
   var script = document.currentScript;
   var origin = new URL(script.src).origin;
   var query = new URLSearchParams({embed: "1"});
-  var options = {location: "location", lang: "lang", stripeKey: "stripe_key", party: "party", date: "date"};
+  var options = {location: "location", lang: "lang", party: "party", date: "date"};
   Object.keys(options).forEach(function (key) {
     if (script.dataset[key]) query.set(options[key], script.dataset[key]);
   });

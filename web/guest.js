@@ -39,7 +39,7 @@ const WORDS = {
     freeUntil: (when) => `Free cancellation until ${when}.`, yesCancel: "Yes, cancel", keep: "Keep my reservation",
     cancelled: "Your reservation is cancelled.", refunded: (amount) => `${amount} will be refunded to your card.`,
     reconfirmAsk: "The restaurant asks you to confirm that you are coming.", reconfirm: "Yes, I am coming",
-    reconfirmed: "Thank you, your visit is confirmed.", confirmOption: "Confirm this option",
+    reconfirmed: "Thank you, your visit is confirmed.", confirmOption: "Confirm this option", takeOffer: "Take this table", offered: "held for you",
     paid: "Paid", errorGeneric: "Something went wrong. Please try again.", tryLater: "The restaurant is busy. Please try again in a moment.",
     fixFields: "Please check the highlighted fields.",
   },
@@ -78,7 +78,7 @@ const WORDS = {
     freeUntil: (when) => `Kosteloos annuleren tot ${when}.`, yesCancel: "Ja, annuleren", keep: "Reservering houden",
     cancelled: "Je reservering is geannuleerd.", refunded: (amount) => `${amount} wordt teruggestort op je kaart.`,
     reconfirmAsk: "Het restaurant vraagt je te bevestigen dat je komt.", reconfirm: "Ja, ik kom",
-    reconfirmed: "Dank je, je bezoek is bevestigd.", confirmOption: "Deze optie bevestigen",
+    reconfirmed: "Dank je, je bezoek is bevestigd.", confirmOption: "Deze optie bevestigen", takeOffer: "Ik neem deze tafel", offered: "voor je vastgehouden",
     paid: "Betaald", errorGeneric: "Er ging iets mis. Probeer het opnieuw.", tryLater: "Het is druk bij het restaurant. Probeer het zo nog eens.",
     fixFields: "Controleer de gemarkeerde velden.",
   },
@@ -141,7 +141,9 @@ class ApiError extends Error {
   }
 }
 
-const API_BASE = (params.get("api") || "").replace(/\/$/, "");
+// Where the API is: the site's setting (web/site.js), never the page's URL.
+const SITE = window.COUVERT_SITE || {};
+const API_BASE = (SITE.api || "").replace(/\/$/, "");
 
 async function api(method, path, {body, headers} = {}) {
   const response = await fetch(API_BASE + path, {method, body: body ? JSON.stringify(body) : undefined,

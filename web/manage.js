@@ -32,14 +32,18 @@ function refundWords(cancellation) {
 function render() {
   const r = reservation;
   $("reservation").hidden = false;
+  // A table offered from the waitlist is a draft that owes nothing, held for the guest to take.
+  const offer = r.status === "draft" && r.payment_status === "none";
   const rows = [[t("reference"), r.reference], [t("when"), `${longDate(r.date)}, ${r.start_time}–${r.end_time}`],
-                [t("party"), t("guests", r.party_size)], [t("status"), t("statuses")[r.status] || r.status]];
+                [t("party"), t("guests", r.party_size)],
+                [t("status"), offer ? t("offered") : t("statuses")[r.status] || r.status]];
   if (r.payment_status === "paid") rows.push([t("paid"), money(r.payment_amount, (r.cancellation?.refund || {}).currency || "EUR")]);
   const summary = $("summary");
   summary.innerHTML = "";
   for (const [term, value] of rows) summary.append(el("dt", term), el("dd", value));
   $("cancel").hidden = !r.cancellation;
-  $("confirm-option").hidden = r.status !== "option";
+  $("confirm-option").hidden = !(r.status === "option" || offer);
+  $("confirm-option").textContent = t(offer ? "takeOffer" : "confirmOption");
   $("reconfirm-box").hidden = !(r.status === "confirmed" && r.reconfirm_sent_at && !r.reconfirmed_at);
   $("cancel-box").hidden = true;
   if (r.status !== "cancelled") showCalendarLink();
@@ -85,7 +89,9 @@ $("yes-cancel").onclick = async () => {
   $("title").focus();
 };
 $("reconfirm").onclick = async () => { if (await act("/reconfirm")) say(status, t("reconfirmed")); };
-$("confirm-option").onclick = async () => { if (await act("/transitions", {to: "confirmed", from: "option"})) say(status, t("confirmed")); };
+$("confirm-option").onclick = async () => {
+  if (await act("/transitions", {to: "confirmed", from: reservation.status})) say(status, t("confirmed"));
+};
 
 languageSwitch($("language"), () => { document.title = t("manageTitle"); if (reservation) render(); });
 document.title = t("manageTitle");

@@ -449,6 +449,7 @@ function openBooking() {
   form.elements.table_id.length = 1;
   for (const t of state.evening.tables) form.elements.table_id.appendChild(el("option", `${t.name} (${t.area}, ${t.min_capacity}–${t.max_capacity})`, {value: t.id}));
   $("booking-message").textContent = "";
+  state.bookingKey = crypto.randomUUID();  // one booking per dialog, however often Book is pressed
   $("booking-dialog").showModal();
   fillTimes();
 }
@@ -479,13 +480,16 @@ async function submitBooking(event) {
     table_id: f.table_id.value || null,
     guest: {first_name: f.first_name.value, last_name: f.last_name.value, email: f.email.value, phone: f.phone.value || null}};
   let data;
+  $("booking-submit").disabled = true;
   try {
     data = await api("POST", `/v1/locations/${state.locationId}/reservations`, body,
-                     {"Idempotency-Key": crypto.randomUUID()});
+                     {"Idempotency-Key": state.bookingKey});
   } catch (e) {
     const fields = Object.entries(e.fields || {}).map(([k, v]) => `${k}: ${v}`).join("; ");
     $("booking-message").textContent = `${e.message}${fields ? `: ${fields}` : ""}`;
     return;
+  } finally {
+    $("booking-submit").disabled = false;
   }
   $("booking-dialog").close();
   form.reset();

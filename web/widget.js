@@ -7,7 +7,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   locationId: params.get("location"), party: Number(params.get("party") || 2), date: params.get("date"),
   month: null, days: {}, timezone: null, day: null, choice: null, booked: null,
-  stripeKey: params.get("stripe_key"), testPayments: false,
+  stripeKey: SITE.stripeKey || null, testPayments: false,
 };
 const status = $("status");
 
