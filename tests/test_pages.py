@@ -216,9 +216,32 @@ def test_a_guest_takes_a_table_offered_from_the_waitlist_on_the_manage_page(site
         page.get_by_role("button", name="Take this table").click()
         expect(page.locator("#status")).to_have_text("Your table is booked")
         expect(page.get_by_role("button", name="Take this table")).to_be_hidden()
+        expect(page.locator("#cancel")).to_be_visible()  # read again: what the guest may do now
         assert errors == []
     with psycopg.connect(app_env) as conn:
         assert conn.execute("select status from reservations where id = %s", (rid,)).fetchone()[0] == "confirmed"
+
+
+def test_a_time_taken_while_the_guest_typed_sends_them_back_with_a_reason(site, app_env, demo_location,
+                                                                           restaurant):
+    from playwright.sync_api import expect
+
+    restaurant.only_tables("R1")
+    restaurant.without_pacing()
+    with browser() as chromium:
+        page = chromium.new_page(locale="en-GB")
+        errors = watch_errors(page)
+        page.goto(f"{site}/?date={DAY}")
+        regular = page.locator("article", has=page.get_by_role("heading", name="Regular Dinner"))
+        regular.get_by_role("button", name=re.compile(r"^19:00")).click()
+        page.fill("#first_name", "Late")
+        page.fill("#last_name", "Comer")
+        page.fill("#email", "late@example.com")
+        assert book(demo_location, booking_body(ids(app_env)["Regular Dinner"], "19:00", 2))[0] == 201  # meanwhile
+        page.get_by_role("button", name="Book", exact=True).click()
+        expect(page.locator("#time-title")).to_be_visible()
+        expect(page.locator("#status")).to_have_text("That time has just been taken. Please choose another.")
+        assert errors == []
 
 
 def test_attack_a_link_cannot_point_the_widget_at_another_api_or_stripe_account(site):

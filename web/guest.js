@@ -41,6 +41,10 @@ const WORDS = {
     reconfirmAsk: "The restaurant asks you to confirm that you are coming.", reconfirm: "Yes, I am coming",
     reconfirmed: "Thank you, your visit is confirmed.", confirmOption: "Confirm this option", takeOffer: "Take this table", offered: "held for you",
     paid: "Paid", errorGeneric: "Something went wrong. Please try again.", tryLater: "The restaurant is busy. Please try again in a moment.",
+    tooMany: (m) => `You have booked here several times just now. Please try again in ${m} minutes.`,
+    paymentLater: "The payment cannot be started right now. Please try again in a minute.",
+    slotGone: "That time has just been taken. Please choose another.",
+    holdLapsed: "This table was held for you until a moment ago; it is no longer yours.",
     fixFields: "Please check the highlighted fields.",
   },
   nl: {
@@ -80,6 +84,10 @@ const WORDS = {
     reconfirmAsk: "Het restaurant vraagt je te bevestigen dat je komt.", reconfirm: "Ja, ik kom",
     reconfirmed: "Dank je, je bezoek is bevestigd.", confirmOption: "Deze optie bevestigen", takeOffer: "Ik neem deze tafel", offered: "voor je vastgehouden",
     paid: "Betaald", errorGeneric: "Er ging iets mis. Probeer het opnieuw.", tryLater: "Het is druk bij het restaurant. Probeer het zo nog eens.",
+    tooMany: (m) => `Je hebt hier net een paar keer geboekt. Probeer het over ${m} minuten opnieuw.`,
+    paymentLater: "De betaling kan nu niet gestart worden. Probeer het over een minuut opnieuw.",
+    slotGone: "Die tijd is net vergeven. Kies een andere.",
+    holdLapsed: "Deze tafel werd tot zojuist voor je vastgehouden; hij is niet meer voor jou.",
     fixFields: "Controleer de gemarkeerde velden.",
   },
 };
@@ -135,9 +143,10 @@ const moment = (iso) => new Intl.DateTimeFormat(lang, {weekday: "short", day: "n
   hour: "2-digit", minute: "2-digit", timeZone: "UTC"}).format(new Date(`${iso.slice(0, 19)}Z`));
 
 class ApiError extends Error {
-  constructor(status, error) {
+  constructor(status, error, retryAfter = null) {
     super(error.message);
     this.status = status; this.code = error.code; this.fields = (error.details || {}).fields || {};
+    this.reason = (error.details || {}).reason_code; this.retryAfter = retryAfter;
   }
 }
 
@@ -149,14 +158,20 @@ async function api(method, path, {body, headers} = {}) {
   const response = await fetch(API_BASE + path, {method, body: body ? JSON.stringify(body) : undefined,
     headers: {"Content-Type": "application/json", ...(headers || {})}});
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data.error || {code: "unknown", message: t("errorGeneric")});
+  // Our errors are {"error": {...}}; API Gateway's own (its throttling) are {"message": ...}.
+  if (!response.ok) throw new ApiError(response.status, data.error || {code: "unknown", message: t("errorGeneric")},
+                                       Number(response.headers.get("Retry-After")) || null);
   return data;
 }
 
 // What a guest reads when something fails: the server's words for validation, plain ones otherwise.
 function problem(error) {
   if (error instanceof ApiError) {
+    if (error.code === "rate_limited" && error.retryAfter > 90) return t("tooMany", Math.ceil(error.retryAfter / 60));
+    if (error.code === "payment_unavailable") return t("paymentLater");
     if (error.status === 503 || error.status === 429) return t("tryLater");
+    if (error.reason === "hold_expired" || error.reason === "option_expired") return t("holdLapsed");
+    if (error.code === "slot_unavailable") return t("slotGone");
     if (error.status === 422 && Object.keys(error.fields).length) return t("fixFields");
     if (error.status < 500) return error.message;
   }

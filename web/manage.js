@@ -46,7 +46,7 @@ function render() {
   $("confirm-option").textContent = t(offer ? "takeOffer" : "confirmOption");
   $("reconfirm-box").hidden = !(r.status === "confirmed" && r.reconfirm_sent_at && !r.reconfirmed_at);
   $("cancel-box").hidden = true;
-  if (r.status !== "cancelled") showCalendarLink();
+  if (r.status !== "cancelled") showCalendarLink(); else $("ics").hidden = true;
 }
 
 async function showCalendarLink() {
@@ -69,12 +69,17 @@ async function act(path, body) {
   say(status, t("loading"), "busy");
   try {
     const answer = await api("POST", `/v1/reservations/${reservationId}${path}`, {body, headers});
-    reservation = answer.reservation;
     lastRefund = answer.refund || null;
+    // Read it again: an action's answer carries the reservation without what this caller may do next.
+    reservation = await api("GET", `/v1/reservations/${reservationId}`, {headers}).catch(() => answer.reservation);
     render();
     return answer;
   } catch (error) {
     say(status, problem(error), "error");
+    if (error instanceof ApiError && error.status === 409) {  // it changed meanwhile: show it as it is now
+      reservation = await api("GET", `/v1/reservations/${reservationId}`, {headers}).catch(() => reservation);
+      render();
+    }
     return null;
   }
 }

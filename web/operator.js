@@ -24,17 +24,21 @@ const state = {locationId: params.get("location"), evening: null, risk: [], open
 // ---- sign-in: `make dev` prints a link carrying the token in the fragment (never sent to a server) ----
 const linked = new URLSearchParams(location.hash.slice(1)).get("token");
 if (linked) {
-  localStorage.setItem("couvert-token", linked);
+  sessionStorage.setItem("couvert-token", linked);
   history.replaceState(null, "", location.pathname + location.search);
 }
-const token = () => localStorage.getItem("couvert-token") || "";
+const token = () => sessionStorage.getItem("couvert-token") || "";
 
 async function api(method, path, body, headers = {}) {
   const response = await fetch(path, {method, body: body ? JSON.stringify(body) : undefined,
     headers: {"Content-Type": "application/json", "Authorization": `Bearer ${token()}`, ...headers}});
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const error = new Error(data.error ? `${data.error.message} (${data.error.code})` : `HTTP ${response.status}`);
+    // Ours are {"error": {...}}; API Gateway answers its refusals itself: {"message": "Unauthorized"}.
+    const error = new Error(data.error ? `${data.error.message} (${data.error.code})`
+      : response.status === 401 ? "Your sign-in has expired or is not valid: sign in again."
+      : response.status === 429 ? "Too many requests just now: wait a moment and try again."
+      : data.message || `HTTP ${response.status}`);
     error.status = response.status;
     error.fields = (data.error && data.error.details && data.error.details.fields) || {};
     throw error;
@@ -49,8 +53,9 @@ function say(text, kind = "", action = null) {
   if (action) box.append(" ", action);
 }
 const fail = (e) => {
-  if (e.status === 401) { $("signin").hidden = false; }
+  if (e.status === 401) { sessionStorage.removeItem("couvert-token"); $("signin").hidden = false; }
   say(e.message, "error");
+  if (e.status === 409) load();  // someone changed it meanwhile: show the evening as it is now
 };
 
 const minutes = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -545,5 +550,5 @@ $("new-booking").onclick = openBooking;
 $("booking-cancel").onclick = () => $("booking-dialog").close();
 form.onsubmit = submitBooking;
 for (const name of ["party_size", "channel", "ticket_id"]) form.elements[name].onchange = fillTimes;
-$("load").onclick = () => { localStorage.setItem("couvert-token", $("token").value.trim()); load(); };
+$("load").onclick = () => { sessionStorage.setItem("couvert-token", $("token").value.trim()); load(); };
 load();

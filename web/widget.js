@@ -101,11 +101,11 @@ function policyWords(policy) {
   return `${pay} ${t("freeCancel", policy.cancel_free_hours)}${policy.payment_type === "none" ? "." : t("afterThat", policy.cancel_refund_pct)}`;
 }
 
-async function loadDay() {
+async function loadDay(afterwards = "") {
   say(status, t("loading"), "busy");
   try {
     state.day = await api("GET", `/v1/locations/${state.locationId}/availability?date=${state.date}&party_size=${state.party}`);
-    say(status, "");
+    say(status, afterwards, afterwards ? "error" : "");
     renderDay();
     show("step-time");
   } catch (error) { say(status, problem(error), "error"); }
@@ -161,15 +161,21 @@ function chooseSlot(ticket, shift, slot) {
 // ---- the guest's details and the booking ----------------------------------------------------------
 function markFields(fields) {
   const form = $("guest");
+  // An error's note is added to what describes the field (the phone's hint stays), and taken off again.
+  const describedBy = (input, add) => {
+    const ids = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== `${input.id}-error`);
+    if (add) ids.push(`${input.id}-error`);
+    if (ids.length) input.setAttribute("aria-describedby", ids.join(" ")); else input.removeAttribute("aria-describedby");
+  };
   form.querySelectorAll(".field-error").forEach((n) => n.remove());
-  form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+  form.querySelectorAll("[aria-invalid]").forEach((n) => { n.removeAttribute("aria-invalid"); describedBy(n, false); });
   let first = null;
   for (const [name, message] of Object.entries(fields)) {
     const input = form.elements[name.replace(/^guest\./, "")];
     if (!input) continue;
     const note = el("p", message, {class: "field-error", id: `${input.id}-error`});
     input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", `${input.id}-error`);
+    describedBy(input, true);
     input.after(note);
     first ||= input;
   }
@@ -204,7 +210,8 @@ async function submitBooking(event) {
     say(status, problem(error), "error");
     if (error instanceof ApiError) {
       markFields(error.fields);
-      if (error.status === 409) { state.key = null; loadDay(); }  // the slot went meanwhile: show what is left
+      // The slot went meanwhile: show what is left, and say why the guest is back there.
+      if (error.status === 409) { state.key = null; loadDay(problem(error)); }
     }
   } finally { $("book").disabled = false; }
 }
@@ -261,8 +268,10 @@ async function waitUntilPaid() {
   say(status, t("waitingForPayment"), "busy");
   const id = state.booked.reservation.id;
   for (let i = 0; i < 60; i++) {
-    const reservation = await api("GET", `/v1/reservations/${id}`, {headers: manageHeaders()});
-    if (reservation.status !== "pending_payment") { state.booked.reservation = reservation; break; }
+    try {  // a failed look (a busy moment, the network) is not a failed payment: look again
+      const reservation = await api("GET", `/v1/reservations/${id}`, {headers: manageHeaders()});
+      if (reservation.status !== "pending_payment") { state.booked.reservation = reservation; break; }
+    } catch { /* next round */ }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   say(status, "");
@@ -272,7 +281,8 @@ async function waitUntilPaid() {
 // ---- the confirmation ------------------------------------------------------------------------------
 async function done() {
   const r = state.booked.reservation;
-  $("done-title").textContent = r.status === "confirmed" ? t("confirmed") : t("pending");
+  $("done-title").textContent = r.status === "confirmed" ? t("confirmed")
+    : r.status === "cancelled" ? t("holdLapsed") : t("pending");
   const summary = $("done-summary");
   summary.innerHTML = "";
   const rows = [[t("reference"), r.reference], [t("when"), `${longDate(r.date)}, ${r.start_time}–${r.end_time}`],
