@@ -222,6 +222,24 @@ def test_a_guest_takes_a_table_offered_from_the_waitlist_on_the_manage_page(site
         assert conn.execute("select status from reservations where id = %s", (rid,)).fetchone()[0] == "confirmed"
 
 
+def test_an_offer_taken_too_late_says_so_and_is_not_offered_again(site, app_env, demo_location):
+    from playwright.sync_api import expect
+
+    created = book(demo_location, booking_body(ids(app_env)["Regular Dinner"], "19:30", 2))[1]
+    rid, token = created["reservation"]["id"], created["manage_token"]
+    with psycopg.connect(app_env) as conn:  # held until a minute ago; the sweep has not run yet
+        conn.execute("update reservations set status = 'draft', hold_expires_at = %s where id = %s",
+                     (later(minutes=-1), rid))
+    with browser() as chromium:
+        page = chromium.new_page(locale="en-GB")
+        page.goto(f"{site}/manage?r={rid}&t={token}")
+        page.get_by_role("button", name="Take this table").click()
+        expect(page.locator("#status")).to_have_text(
+            "This table was held for you until a moment ago; it is no longer yours.")
+        expect(page.get_by_role("button", name="Take this table")).to_be_hidden()
+        expect(page.locator("#summary")).to_contain_text("no longer held")
+
+
 def test_a_time_taken_while_the_guest_typed_sends_them_back_with_a_reason(site, app_env, demo_location,
                                                                            restaurant):
     from playwright.sync_api import expect

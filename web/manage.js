@@ -8,6 +8,7 @@ const headers = {"X-Manage-Token": params.get("t") || ""};  // the token travels
 const status = $("status");
 let reservation = null;
 let lastRefund = null;
+let lapsed = false;  // the hold or option ran out (a refused confirmation said so): nothing left to take
 
 async function load() {
   try {
@@ -36,13 +37,13 @@ function render() {
   const offer = r.status === "draft" && r.payment_status === "none";
   const rows = [[t("reference"), r.reference], [t("when"), `${longDate(r.date)}, ${r.start_time}–${r.end_time}`],
                 [t("party"), t("guests", r.party_size)],
-                [t("status"), offer ? t("offered") : t("statuses")[r.status] || r.status]];
+                [t("status"), lapsed ? t("lapsed") : offer ? t("offered") : t("statuses")[r.status] || r.status]];
   if (r.payment_status === "paid") rows.push([t("paid"), money(r.payment_amount, (r.cancellation?.refund || {}).currency || "EUR")]);
   const summary = $("summary");
   summary.innerHTML = "";
   for (const [term, value] of rows) summary.append(el("dt", term), el("dd", value));
   $("cancel").hidden = !r.cancellation;
-  $("confirm-option").hidden = !(r.status === "option" || offer);
+  $("confirm-option").hidden = lapsed || !(r.status === "option" || offer);
   $("confirm-option").textContent = t(offer ? "takeOffer" : "confirmOption");
   $("reconfirm-box").hidden = !(r.status === "confirmed" && r.reconfirm_sent_at && !r.reconfirmed_at);
   $("cancel-box").hidden = true;
@@ -65,8 +66,11 @@ function askToCancel() {
   $("cancel-question").focus();
 }
 
+const ACTIONS = ["confirm-option", "reconfirm", "yes-cancel"];
+
 async function act(path, body) {
   say(status, t("loading"), "busy");
+  for (const id of ACTIONS) $(id).disabled = true;  // one request at a time
   try {
     const answer = await api("POST", `/v1/reservations/${reservationId}${path}`, {body, headers});
     lastRefund = answer.refund || null;
@@ -76,11 +80,14 @@ async function act(path, body) {
     return answer;
   } catch (error) {
     say(status, problem(error), "error");
+    lapsed ||= error.reason === "hold_expired" || error.reason === "option_expired";
     if (error instanceof ApiError && error.status === 409) {  // it changed meanwhile: show it as it is now
       reservation = await api("GET", `/v1/reservations/${reservationId}`, {headers}).catch(() => reservation);
       render();
     }
     return null;
+  } finally {
+    for (const id of ACTIONS) $(id).disabled = false;
   }
 }
 

@@ -28,6 +28,7 @@ if (linked) {
   history.replaceState(null, "", location.pathname + location.search);
 }
 const token = () => sessionStorage.getItem("couvert-token") || "";
+localStorage.removeItem("couvert-token");  // where earlier versions kept it, for good
 
 async function api(method, path, body, headers = {}) {
   const response = await fetch(path, {method, body: body ? JSON.stringify(body) : undefined,
@@ -40,6 +41,7 @@ async function api(method, path, body, headers = {}) {
       : response.status === 429 ? "Too many requests just now: wait a moment and try again."
       : data.message || `HTTP ${response.status}`);
     error.status = response.status;
+    error.code = data.error && data.error.code;
     error.fields = (data.error && data.error.details && data.error.details.fields) || {};
     throw error;
   }
@@ -52,10 +54,10 @@ function say(text, kind = "", action = null) {
   box.className = kind;
   if (action) box.append(" ", action);
 }
-const fail = (e) => {
+const fail = (e, reload = true) => {
   if (e.status === 401) { sessionStorage.removeItem("couvert-token"); $("signin").hidden = false; }
   say(e.message, "error");
-  if (e.status === 409) load();  // someone changed it meanwhile: show the evening as it is now
+  if (e.status === 409 && reload) load();  // someone changed it meanwhile: show the evening as it is now
 };
 
 const minutes = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -84,7 +86,7 @@ async function load() {
     renderOutbox(outbox.events);
     applySearch();
     $("updated").textContent = `updated ${new Date().toLocaleTimeString([], {hour: "2-digit", minute: "2-digit", second: "2-digit"})}`;
-  } catch (e) { fail(e); }
+  } catch (e) { fail(e, false); }
   clearTimeout(state.timer);
   state.timer = setTimeout(load, REFRESH_SECONDS * 1000);
 }
@@ -490,6 +492,13 @@ async function submitBooking(event) {
     data = await api("POST", `/v1/locations/${state.locationId}/reservations`, body,
                      {"Idempotency-Key": state.bookingKey});
   } catch (e) {
+    if (e.status === 401) { $("booking-dialog").close(); fail(e); return; }
+    if (e.code === "idempotency_conflict") {  // this dialog's booking was made, its answer lost
+      $("booking-dialog").close();
+      say("That booking was already made: it is on the timeline.");
+      await load();
+      return;
+    }
     const fields = Object.entries(e.fields || {}).map(([k, v]) => `${k}: ${v}`).join("; ");
     $("booking-message").textContent = `${e.message}${fields ? `: ${fields}` : ""}`;
     return;
