@@ -176,13 +176,20 @@ def test_the_api_docs_render_offline(site):
     assert all(url.startswith(site) for url in requested)  # no CDN: every asset from this server
 
 
+def _booked_then(app_env, location_id, change: str, *values) -> tuple[str, str]:
+    """A guest's Regular Dinner at 19:30 and its manage token, then `change` (columns to set) made to
+    it as a scheduled job would."""
+    created = book(location_id, booking_body(ids(app_env)["Regular Dinner"], "19:30", 2))[1]
+    rid = created["reservation"]["id"]
+    with psycopg.connect(app_env) as conn:
+        conn.execute(f"update reservations set {change} where id = %s", (*values, rid))
+    return rid, created["manage_token"]
+
+
 def test_the_manage_page_asks_for_a_reconfirmation_and_takes_it(site, app_env, demo_location):
     from playwright.sync_api import expect
 
-    created = book(demo_location, booking_body(ids(app_env)["Regular Dinner"], "19:30", 2))[1]
-    rid, token = created["reservation"]["id"], created["manage_token"]
-    with psycopg.connect(app_env) as conn:  # the reconfirmation sweep has asked this guest
-        conn.execute("update reservations set reconfirm_sent_at = %s where id = %s", (current_time(), rid))
+    rid, token = _booked_then(app_env, demo_location, "reconfirm_sent_at = %s", current_time())  # asked to reconfirm
     with browser() as chromium:
         page = chromium.new_page(locale="nl-NL")
         errors = watch_errors(page)
@@ -203,11 +210,8 @@ def test_a_guest_takes_a_table_offered_from_the_waitlist_on_the_manage_page(site
     the manage page, which must offer to take it."""
     from playwright.sync_api import expect
 
-    created = book(demo_location, booking_body(ids(app_env)["Regular Dinner"], "19:30", 2))[1]
-    rid, token = created["reservation"]["id"], created["manage_token"]
-    with psycopg.connect(app_env) as conn:  # as the waitlist job leaves it: held 15 minutes
-        conn.execute("update reservations set status = 'draft', hold_expires_at = %s where id = %s",
-                     (later(minutes=15), rid))
+    rid, token = _booked_then(app_env, demo_location, "status = 'draft', hold_expires_at = %s",
+                              later(minutes=15))  # as the waitlist job leaves an offer: held 15 minutes
     with browser() as chromium:
         page = chromium.new_page(locale="en-GB")
         errors = watch_errors(page)
@@ -225,11 +229,8 @@ def test_a_guest_takes_a_table_offered_from_the_waitlist_on_the_manage_page(site
 def test_an_offer_taken_too_late_says_so_and_is_not_offered_again(site, app_env, demo_location):
     from playwright.sync_api import expect
 
-    created = book(demo_location, booking_body(ids(app_env)["Regular Dinner"], "19:30", 2))[1]
-    rid, token = created["reservation"]["id"], created["manage_token"]
-    with psycopg.connect(app_env) as conn:  # held until a minute ago; the sweep has not run yet
-        conn.execute("update reservations set status = 'draft', hold_expires_at = %s where id = %s",
-                     (later(minutes=-1), rid))
+    rid, token = _booked_then(app_env, demo_location, "status = 'draft', hold_expires_at = %s",
+                              later(minutes=-1))  # an offer held until a minute ago; the sweep has not run yet
     with browser() as chromium:
         page = chromium.new_page(locale="en-GB")
         page.goto(f"{site}/manage?r={rid}&t={token}")
