@@ -78,10 +78,11 @@ def make_offers(db: Database, now: dt.datetime, location_id: UUID | None = None,
     announced to everyone at once."""
     system = RequestContext.system()
     params = {"now": now, "location_id": location_id, "limit": limit}
-    manage_tokens.load_secret()  # an offer is booked under the day's lock
     with db.transaction(system) as conn:
         expired = len(conn.execute(query("expire_waitlist_offers"), params).fetchall())
         days = conn.execute(query("waitlist_days_to_offer"), params).fetchall()
+    if days:
+        manage_tokens.load_secret()  # an offer is booked under the day's lock
     offers = 0
     for day in days:
         with db.transaction(system) as conn:
