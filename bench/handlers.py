@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import resource
@@ -108,13 +109,19 @@ print((time.perf_counter() - t0) * 1000, False, False)
 """
 
 
+@functools.cache
+def _as_deployed() -> dict[str, str]:
+    """The environment template.yaml gives every function, read once (B7 starts some sixty interpreters)."""
+    from couvert_dev.devserver import function_environment
+
+    return function_environment()
+
+
 def _fresh_interpreter(code: str, env: dict | None = None) -> str:
     """What `code` prints in a fresh interpreter, configured as a function is (template.yaml's
     environment; nothing connects)."""
-    from couvert_dev.devserver import function_environment
-
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env={**os.environ, **function_environment(), "AWS_DEFAULT_REGION": "eu-west-1",
+                          env={**os.environ, **_as_deployed(), "AWS_DEFAULT_REGION": "eu-west-1",
                                "DATABASE_URL": os.environ.get("DATABASE_URL", "postgresql:///b7"), **(env or {})}
                           ).stdout
 
