@@ -10,9 +10,11 @@ let reservation = null;
 let lastRefund = null;
 let lapsed = false;  // the hold or option ran out (a refused confirmation said so): nothing left to take
 
+const current = () => api("GET", `/v1/reservations/${reservationId}`, {headers});
+
 async function load() {
   try {
-    reservation = await api("GET", `/v1/reservations/${reservationId}`, {headers});
+    reservation = await current();
     render();
   } catch (error) {
     $("reservation").hidden = true;
@@ -75,14 +77,14 @@ async function act(path, body) {
     const answer = await api("POST", `/v1/reservations/${reservationId}${path}`, {body, headers});
     lastRefund = answer.refund || null;
     // Read it again: an action's answer carries the reservation without what this caller may do next.
-    reservation = await api("GET", `/v1/reservations/${reservationId}`, {headers}).catch(() => answer.reservation);
+    reservation = await current().catch(() => answer.reservation);
     render();
     return answer;
   } catch (error) {
     say(status, problem(error), "error");
     lapsed ||= error.reason === "hold_expired" || error.reason === "option_expired";
     if (error instanceof ApiError && error.status === 409) {  // it changed meanwhile: show it as it is now
-      reservation = await api("GET", `/v1/reservations/${reservationId}`, {headers}).catch(() => reservation);
+      reservation = await current().catch(() => reservation);
       render();
     }
     return null;
