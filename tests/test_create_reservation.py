@@ -216,9 +216,9 @@ def test_a_lapsed_payment_hold_does_not_block_the_table(app_env, demo, restauran
 
 
 def test_a_new_booking_answers_what_reading_it_again_gives(app_env, demo):
-    """A booking's answer is built from the row its insert returns (booking.sql, insert_reservation),
-    not read again: it is what reservation_by_id reads, for an operator too (the customer record on
-    file, not the contact the booking gave; the guest's alerts)."""
+    """A booking's answer is built from the row book_reservation returns (migration 0035), not read
+    again: it is what reservation_by_id reads, for an operator too (the customer record on file, not
+    the contact the booking gave; the guest's alerts)."""
     location, names = demo
     add_member(app_env, location, "host-1")
     assert book(location, booking_body(names["Regular Dinner"], "18:00"))[0] == 201
@@ -239,6 +239,19 @@ def test_a_new_booking_answers_what_reading_it_again_gives(app_env, demo):
     assert answers["host-1"]["alerts"] == [{"note": "shellfish", "note_type": "allergy"}]
     assert answers[None]["customer"]["first_name"] == "Ada"  # a guest sees the contact it gave
     assert answers[None].get("alerts") is None
+
+
+def test_the_answer_carries_every_column_of_a_reservation(app_env):
+    """reservation_answers (the answer's row: reservation_by_id, book_reservation) lists the columns
+    reservations had when it was made; a migration that adds one must make the view again."""
+    with psycopg.connect(app_env) as conn:
+        def columns(table):
+            return [c for (c,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'public'"
+                " and table_name = %s order by ordinal_position", (table,))]
+        details = [c for (c,) in conn.execute(
+            "select unnest(proargnames[3:]) from pg_proc where proname = 'reservation_answer_details'")]
+        assert columns("reservation_answers") == columns("reservations") + details
 
 
 def test_same_key_same_body_returns_the_first_answer(app_env, demo):

@@ -99,7 +99,7 @@ def test_a_booking_reads_the_manage_link_secret_before_it_takes_the_days_lock(ap
     monkeypatch.setenv("MANAGE_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:links")
     reload_settings()
     monkeypatch.setattr(secrets, "secret_json", secret_json)
-    locked = booking.send_locked_snapshot
-    monkeypatch.setattr(booking, "send_locked_snapshot", lambda *a, **k: order.append("lock") or locked(*a, **k))
+    opening = booking.open_under_lock  # open_booking takes the day's lock
+    monkeypatch.setattr(booking, "open_under_lock", lambda *a, **k: order.append("lock") or opening(*a, **k))
     assert book(demo_location, booking_body(host["Regular Dinner"], "19:00", 2))[0] == 201
     assert order == ["Secrets Manager", "lock"]

@@ -37,12 +37,12 @@ def test_an_unexpected_database_error_logs_what_failed_not_the_guests_row(app_en
         with psycopg.connect(app_env) as conn:
             conn.execute("alter table reservations no force row level security")
             conn.execute("alter table reservations disable row level security")
-    insert = booking._insert_with_unique_reference
+    send = booking._send_booking
 
     def broken_insert(conn, row, **kwargs):  # a bug: a row the schema refuses, quoting it in full
-        return insert(conn, {**row, "party_size": 0}, **kwargs)
+        return send(conn, {**row, "party_size": 0}, **kwargs)
 
-    monkeypatch.setattr(booking, "_insert_with_unique_reference", broken_insert)
+    monkeypatch.setattr(booking, "_send_booking", broken_insert)
     status, body, _ = call("create_reservation", "POST", f"/v1/locations/{demo_location}/reservations",
                            body=booking_body(ids(app_env)["Regular Dinner"], guest=GUEST))
     assert (status, body["error"]["code"]) == (500, "internal")

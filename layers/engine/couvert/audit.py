@@ -24,7 +24,7 @@ def audit(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, e
 
 def audit_values(caller: RequestContext, old: Any, new: Any) -> dict[str, Any]:
     """An audit row's old and new value and who acted: for insert_audit, and for a booking's insert,
-    which writes its 'created' row in the same statement (booking.sql, insert_reservation)."""
+    which writes its 'created' row in the same statement (booking.sql, book_reservation)."""
     return {"old_value": None if old is None else Jsonb(old), "new_value": None if new is None else Jsonb(new),
             "performed_by": caller.user_uuid, "performed_by_type": caller.actor_type}
 

@@ -1,9 +1,11 @@
 """Atomic reservation creation (docs/api.md, "Creating a reservation"; docs/engine.md §8).
 
-One transaction: claim the Idempotency-Key, lock the (location, date), free lapsed holds, load the
-snapshot and re-run the engine for the requested slot, choose (or check) the table, find or create
-the customer, insert the reservation (its table occupancy follows by trigger, under the exclusion
-constraint), write the audit trail and outbox, remember the key's reservation, commit.
+One transaction in two round trips (migration 0035).  The first claims the Idempotency-Key, locks
+the (location, date), frees lapsed holds, counts the guest's rate limits (open_booking) and loads the
+snapshot; the engine re-runs for the requested slot and chooses (or checks) the table; the second
+finds or creates the customer, inserts the reservation (its table occupancy follows by trigger, under
+the exclusion constraint), writes the audit trail and outbox, remembers the key's reservation
+(book_reservation) and commits.
 
 A deposit is taken after that commit, so a slow payment provider holds no lock (`_take_deposit`):
 the draft holds the table while the PaymentIntent is created, then becomes pending_payment; if
@@ -16,7 +18,6 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,11 +38,13 @@ from couvert.errors import Forbidden, SlotUnavailable, ValidationFailed
 from couvert.formats import money
 from couvert.idempotency import BookingResult
 from couvert.payments import StripePayments, to_cents
+from couvert.pipelines import batch
 from couvert.queries import query
 from couvert.requests import BookingRequest
-from couvert.seating import SeatChoice, seat, send_locked_snapshot
+from couvert.seating import Opening, SeatChoice, open_under_lock, seat
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+assert 256 % len(REFERENCE_ALPHABET) == 0  # a random byte picks a character without bias
 
 
 def request_hash(body: BookingRequest, caller: RequestContext) -> str:
@@ -76,30 +79,31 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
         raise ValidationFailed("Idempotency-Key must be 1 to 255 characters",
                                fields={"Idempotency-Key": "1 to 255 characters"})
-    digest = request_hash(body, caller)
+    claim = idempotency.Claim(idempotency_key, request_hash(body, caller), caller.fingerprint, now) \
+        if idempotency_key is not None else None
     manage_tokens.load_secret()
-    with db.transaction(caller) as conn:
-        if idempotency_key is not None:
-            replay = idempotency.claim(conn, caller, location_id, idempotency_key, digest, now, payments)
-            if replay is not None:
-                return replay
-        booked = book_under_lock(conn, caller, location_id, body, now)
-        if idempotency_key is not None:
-            idempotency.store(conn, location_id, idempotency_key, 201, booked.reservation_id)
-        if booked.deposit is None:
-            return BookingResult(201, idempotency.answer(conn, caller, booked.reservation_id, with_secrets=True,
-                                                         row=booked.row))
-    return _take_deposit(db, caller, booked.deposit, idempotency_key, now, payments)
+    # Two round trips (migration 0035): the claim, the lock and the snapshot; then the booking's
+    # writes with the COMMIT.  The answer is read from what the last one returned.
+    with db.transaction(caller, pipelined=True) as conn:
+        opening = open_under_lock(conn, caller, location_id, body, now, claim)
+        replay = opening.replay()
+        if replay is not None:
+            return idempotency.replay(conn, caller, replay, claim, payments)
+        booked = book_under_lock(conn, caller, location_id, body, now, opening=opening)
+    if booked.deposit is not None:
+        return _take_deposit(db, caller, booked.deposit, idempotency_key, now, payments)
+    return BookingResult(201, idempotency.answer(None, caller, booked.reservation_id, with_secrets=True,
+                                                 row=booked.answer.fetchone()))
 
 
 @dataclass(frozen=True)
 class Booked:
-    """What book_under_lock wrote: the reservation, the deposit it waits for, and its row as
-    reservation_by_id reads it when nothing moved it after its insert (else None: read it again)."""
+    """What book_under_lock wrote: the reservation, the deposit it waits for, and the cursor that holds
+    its row as reservation_by_id reads it (read it after the COMMIT, in a pipelined transaction)."""
 
     reservation_id: UUID
     deposit: DepositDue | None
-    row: dict[str, Any] | None
+    answer: psycopg.Cursor
 
 
 @dataclass(frozen=True)
@@ -145,21 +149,14 @@ def _take_deposit(db: Database, caller: RequestContext, deposit: DepositDue, ide
 
 
 def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
-                    now: dt.datetime, hold_minutes: int | None = None) -> Booked:
-    """Book under the day's lock.  With `hold_minutes` the reservation stays a draft that holds its
-    table that long for the guest to confirm (a waitlist offer); otherwise it takes its first move."""
-    reservation_id = uuid.uuid4()
-    # One round trip: the guest's focus, the location's settings, the lock, the snapshot and the
-    # guest's rate limits, in that order (one pipeline: a pipeline opened inside it would cost a
-    # round trip of its own).  An unknown location is NotFound before a refused rate limit, as ever.
-    with conn.pipeline():
-        focus_guest(conn, reservation_id)
-        settings_cursor = conn.execute(query("booking_settings"), {"location_id": location_id})
-        read_snapshot = send_locked_snapshot(conn, location_id, body.date, now)
-        counted = rate_limits.count(conn, caller, location_id, body.guest.email, now)
-    snapshot = read_snapshot()
-    booking_settings = settings_cursor.fetchone()
-    rate_limits.check(counted)  # a refused request rolls back: nothing of it is written, not even the count
+                    now: dt.datetime, hold_minutes: int | None = None, opening: Opening | None = None) -> Booked:
+    """Book under the day's lock (open it, unless `opening` did).  With `hold_minutes` the reservation
+    stays a draft that holds its table that long for the guest to confirm (a waitlist offer);
+    otherwise it takes its first move.  The writes are sent, not waited for: in a pipelined
+    transaction they travel with the COMMIT."""
+    opening = opening or open_under_lock(conn, caller, location_id, body, now)
+    booking_settings, snapshot = opening.read()
+    reservation_id = opening.reservation_id
     request = AvailabilityRequest(body.date, body.party_size, body.channel, body.ticket_id)
     validate_party(snapshot, request)
     tz = zone(snapshot.location.timezone)
@@ -175,20 +172,19 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
     slot = seat(engine, body.date, ticket, slot, SeatChoice(body.table_id, body.table_group_id, body.allow_squeeze))
 
     takes_payment = ticket.policy.payment_type in ("deposit_pp", "full_prepay_pp")
-    if body.status == "option" and not (booking_settings and booking_settings["options_enabled"]):
+    if body.status == "option" and not booking_settings["options_enabled"]:
         raise ValidationFailed("options are not enabled at this location",
                                fields={"status": "options are not enabled at this location"})
     if body.status == "option" and takes_payment:  # an option is confirmed without a payment
         raise ValidationFailed(f"{ticket.name} takes a payment, so it is booked with its payment, not as an option",
                                fields={"status": "an option cannot be placed on a ticket that takes a payment"})
-    payment_timeout = booking_settings["payment_timeout_minutes"] if booking_settings else 15
-    draft_timeout = booking_settings["draft_timeout_minutes"] if booking_settings else 30
+    payment_timeout = booking_settings["payment_timeout_minutes"] or 15  # no settings row: the defaults
+    draft_timeout = booking_settings["draft_timeout_minutes"] or 30
 
     first_move = "option" if body.status == "option" else "confirmed"  # a deposit's waits for its intent
     amount = (ticket.policy.payment_amount or Decimal(0)) * body.party_size if takes_payment else None
     manage_token = manage_tokens.manage_token(reservation_id)
     contact = customers.contact_of(body.guest, snapshot.location.country)
-    customer_id = customers.find_or_create(conn, location_id, contact)
     hold_expires_at = now + dt.timedelta(minutes=hold_minutes or (payment_timeout if takes_payment else draft_timeout))
     # Written as a draft, then moved by the status machine (the RPC): within this transaction, or
     # once the deposit's PaymentIntent exists.  A move to confirmed within this transaction is
@@ -197,45 +193,54 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
     moves_now = not takes_payment and hold_minutes is None  # the first move, by the booker
     born_confirmed = moves_now and first_move == "confirmed"
     row = {
-        "id": reservation_id, "location_id": location_id, "customer_id": customer_id, "ticket_id": ticket.id,
+        "id": reservation_id, "location_id": location_id, "ticket_id": ticket.id,
         "shift_id": shift.shift_id, "reservation_date": body.date, "start_time": body.time,
         "end_time": slot.end_at.astimezone(tz).time(), "party_size": body.party_size,
         "table_id": slot.table_id, "table_group_id": slot.table_group_id,
         "status": "confirmed" if born_confirmed else "draft",
-        "channel": body.channel, "is_squeeze": slot.slot_type == "squeeze", "option_expires_at": None,
-        "payment_status": "pending" if takes_payment else "none", "payment_intent_id": None,
+        "channel": body.channel, "is_squeeze": slot.slot_type == "squeeze",
+        "payment_status": "pending" if takes_payment else "none",
         "payment_amount": amount, "guest_notes": body.guest_notes, "internal_notes": body.internal_notes,
         "badges": Jsonb(list(body.badges)), "manage_token_hash": manage_tokens.token_hash(manage_token),
         "hold_expires_at": hold_expires_at, "policy_snapshot": Jsonb(policy_snapshot(ticket)),
         "start_at": slot.start_at, "end_at": slot.end_at, "occupied_until": slot.occupied_until,
         "booked_at": now, **contact, **audit_values(caller, None, _created(caller, body, slot)),
+        # A reference clash writes nothing and the next one is tried (32^6 references per location).
+        "references": _references(8),
+        "first_move_reason": "booked" if born_confirmed else None,
+        "key": opening.claimed_key, "now": now,
+        # Counted with the writes: a request the engine refuses counts nothing (it rolls back).
+        **_rate_limits(caller, body),
     }
-    inserted = _insert_with_unique_reference(conn, row, first_move_now=born_confirmed, now=now)
-    if moves_now and not born_confirmed:  # an option: its move sets the option's expiry
-        conn.execute(query("transition"), {
-            "id": reservation_id, "to": first_move, "reason": "booked", "now": now, "expected_from": "draft"})
-    if takes_payment and hold_minutes is None:
-        return Booked(reservation_id, DepositDue(reservation_id, location_id, to_cents(amount),
-                                                 snapshot.location.currency), None)
-    # The row as inserted is the answer's unless a move changed it since (an option's expiry).
-    return Booked(reservation_id, None, inserted if born_confirmed or not moves_now else None)
+    answer = _send_booking(conn, row, option=moves_now and not born_confirmed)
+    deposit = DepositDue(reservation_id, location_id, to_cents(amount), snapshot.location.currency) \
+        if takes_payment and hold_minutes is None else None
+    return Booked(reservation_id, deposit, answer)
 
 
-def _insert_with_unique_reference(conn: psycopg.Connection, row: dict[str, Any], first_move_now: bool,
-                                  now: dt.datetime) -> dict[str, Any]:
-    """Insert the reservation and its audit row (and, for a booking written confirmed, record its first
-    move in the same round trip); the row as reservation_by_id reads it.  A reference clash inserts
-    nothing (on conflict do nothing), records nothing, and retries with another reference."""
-    for _ in range(8):
-        row["reference"] = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        with conn.pipeline():
-            cursor = conn.cursor(row_factory=dict_row).execute(query("insert_reservation"), row)
-            if first_move_now:
-                conn.execute(query("record_first_move"), {"id": row["id"], "reason": "booked", "now": now})
-        inserted = cursor.fetchone()
-        if inserted is not None:
-            return inserted
-    raise RuntimeError("could not find a free reservation reference")
+def _send_booking(conn: psycopg.Connection, row: dict[str, Any], option: bool) -> psycopg.Cursor:
+    """Send book_reservation (and an option's move, which sets its expiry: then the answer is read
+    again after it); the cursor that will hold the answer."""
+    with batch(conn):
+        answer = conn.cursor(row_factory=dict_row).execute(query("book_reservation"), row)
+        if option:
+            conn.execute(query("transition"), {"id": row["id"], "to": "option", "reason": "booked",
+                                               "now": row["now"], "expected_from": "draft"})
+            answer = conn.cursor(row_factory=dict_row).execute(query("reservation_by_id"), {"id": row["id"]})
+    return answer
+
+
+def _references(count: int) -> list[str]:
+    """Random references of six characters: each byte picks one of the 32 characters (256 is a
+    multiple of 32, so every character is as likely)."""
+    drawn = secrets.token_bytes(6 * count)
+    return ["".join(REFERENCE_ALPHABET[b % len(REFERENCE_ALPHABET)] for b in drawn[i:i + 6])
+            for i in range(0, len(drawn), 6)]
+
+
+def _rate_limits(caller: RequestContext, body: BookingRequest) -> dict[str, Any]:
+    limits = rate_limits.counted(caller, body.guest.email)
+    return limits.params if limits is not None else rate_limits.NOT_COUNTED
 
 
 def _created(caller: RequestContext, body: BookingRequest, slot: SlotResult) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
+from couvert import pipelines
 from couvert.db_errors import translate
 from couvert.errors import Unavailable
 from couvert.queries import query
@@ -111,7 +112,9 @@ class Database:
 
     def connection(self) -> psycopg.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
+        if conn is None or conn.closed or conn.broken or pipelines.ended_by_server(conn):
+            if conn is not None:
+                conn.close()
             conn = self._local.conn = self._connect()
         return conn
 
@@ -122,8 +125,15 @@ class Database:
         self._local.conn = None
 
     @contextmanager
-    def transaction(self, ctx: RequestContext) -> Iterator[psycopg.Connection]:
-        """A transaction as the caller: role and identity set first, committed on success."""
+    def transaction(self, ctx: RequestContext, pipelined: bool = False) -> Iterator[psycopg.Connection]:
+        """A transaction as the caller: role and identity set first, committed on success.
+
+        `pipelined`: the whole transaction is one pipeline (`pipelined_transaction`), for a use case
+        that sends its statements in batches and reads each batch's answers at once."""
+        if pipelined:
+            with self.pipelined_transaction(ctx) as conn:
+                yield conn
+            return
         conn = self.connection()
         try:
             self._begin(conn, ctx)
@@ -137,12 +147,20 @@ class Database:
         except BaseException as error:
             if not conn.closed:
                 conn.rollback()
-            domain = translate(error) if isinstance(error, psycopg.Error) else None
-            if domain is not None:
-                raise domain from None  # nothing was written; the error says what to do
-            raise
+            _raise_translated(error)
         else:
             conn.commit()
+
+    @contextmanager
+    def pipelined_transaction(self, ctx: RequestContext) -> Iterator[psycopg.Connection]:
+        """A transaction that is one pipeline from BEGIN to COMMIT (pipelines.transaction): BEGIN and
+        begin_request travel with the caller's first statements, and COMMIT with its last."""
+        conn = self.connection()
+        try:
+            with pipelines.transaction(conn, lambda: self._begin(conn, ctx)):
+                yield conn
+        except BaseException as error:
+            _raise_translated(error)
 
     def _begin(self, conn: psycopg.Connection, ctx: RequestContext) -> None:
         conn.execute(query("begin_request"), {
@@ -150,6 +168,15 @@ class Database:
             "claims": json.dumps(ctx.claims) if ctx.claims else None,
             "guest_location_id": ctx.guest_location_id,
         })
+
+
+def _raise_translated(error: BaseException) -> None:
+    """Raise the domain error a database error means (nothing was written; it says what to do), or
+    the error itself."""
+    domain = translate(error) if isinstance(error, psycopg.Error) else None
+    if domain is not None:
+        raise domain from None
+    raise error
 
 
 def focus_guest(conn: psycopg.Connection, subject_id: UUID) -> None:

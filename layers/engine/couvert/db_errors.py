@@ -6,6 +6,7 @@ SQLSTATEs of our own (raised by the status machine, sql/migrations):
   CV409  transition not allowed; DETAIL is the current status
   CV410  an option past its expiry cannot be confirmed
   CV422  not possible in the current state; DETAIL names the field to blame
+  CV429  a guest over a rate limit (book_reservation); DETAIL is the seconds to wait
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from couvert.errors import (
     CouvertError,
     InvalidTransition,
     NotFound,
+    RateLimited,
     SlotUnavailable,
     Unavailable,
     ValidationFailed,
@@ -47,6 +49,9 @@ def translate(error: psycopg.Error) -> CouvertError | None:
         # DETAIL: what lapsed ('option', or 'hold_expired' for a draft's hold, e.g. a waitlist offer).
         reason = "hold_expired" if diag.message_detail == "hold_expired" else "option_expired"
         return SlotUnavailable(diag.message_primary or "the option expired", reason_code=reason)
+    if error.sqlstate == "CV429":
+        return RateLimited("too many bookings from this client or e-mail address; try again later",
+                           retry_after_seconds=int(diag.message_detail or 60))
     if isinstance(error, pg.ExclusionViolation):
         # The last line of defence against double booking held (a lock bypassed, a correction racing).
         return SlotUnavailable("the table is taken for that stay", reason_code="tables_full",

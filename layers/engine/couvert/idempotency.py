@@ -31,28 +31,56 @@ class BookingResult:
     replayed: bool = False
 
 
-def claim(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, key: str, digest: str,
-          now: dt.datetime, payments=None) -> BookingResult | None:
-    """Claim the key for this booking (None), or the first booking's answer when it is a replay."""
-    params = {"location_id": location_id, "key": key, "request_hash": digest, "now": now,
-              "fingerprint": caller.fingerprint, "expires_at": now + KEY_LIFETIME}
-    if conn.execute(query("claim_idempotency_key"), params).fetchone() is not None:
+@dataclass(frozen=True)
+class Claim:
+    """A booking's claim of its Idempotency-Key, bound to the request and the caller (open_booking
+    claims it in the booking's first round trip; book_reservation remembers the reservation)."""
+
+    key: str
+    request_hash: str
+    fingerprint: str
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The first booking made under a key: what a later request with the same key is answered."""
+
+    reservation_id: UUID
+    status_code: int
+    request_hash: str
+    fingerprint: str
+
+
+def claim_params(claim: Claim | None) -> dict[str, Any]:
+    """open_booking's parameters for the claim (all null: no key)."""
+    if claim is None:
+        return {"key": None, "request_hash": None, "fingerprint": None, "key_expires_at": None}
+    return {"key": claim.key, "request_hash": claim.request_hash, "fingerprint": claim.fingerprint,
+            "key_expires_at": claim.now + KEY_LIFETIME}
+
+
+def replay_of(opened: dict[str, Any]) -> Replay | None:
+    """The first booking, when open_booking found the key used (and claimed nothing)."""
+    if not opened["replayed"]:
         return None
-    record = conn.execute(query("idempotency_record"), params).fetchone()
-    if record["request_hash"] != digest:
+    return Replay(opened["replay_reservation_id"], opened["replay_status_code"], opened["replay_request_hash"],
+                  opened["replay_fingerprint"])
+
+
+def replay(conn: psycopg.Connection, caller: RequestContext, first: Replay, claim: Claim,
+           payments=None) -> BookingResult:
+    """The first booking's answer again; another body under the same key is a conflict.  Its secrets
+    go only to the caller who made it."""
+    if first.request_hash != claim.request_hash:
         raise IdempotencyConflict("this Idempotency-Key was used with another request")
-    with_secrets = record["caller_fingerprint"] == caller.fingerprint
-    focus_guest(conn, record["reservation_id"])
-    return BookingResult(record["status_code"], answer(conn, caller, record["reservation_id"], with_secrets,
-                                                       payments=payments), replayed=True)
+    focus_guest(conn, first.reservation_id)
+    return BookingResult(first.status_code, answer(conn, caller, first.reservation_id,
+                                                   first.fingerprint == caller.fingerprint, payments=payments),
+                         replayed=True)
 
 
-def store(conn: psycopg.Connection, location_id: UUID, key: str, status_code: int, reservation_id: UUID) -> None:
-    conn.execute(query("store_idempotent_response"), {
-        "location_id": location_id, "key": key, "status_code": status_code, "reservation_id": reservation_id})
-
-
-def answer(conn: psycopg.Connection, caller: RequestContext, reservation_id: UUID, with_secrets: bool,
+def answer(conn: psycopg.Connection | None, caller: RequestContext, reservation_id: UUID, with_secrets: bool,
            client_secret: str | None = None, payments=None, row: dict[str, Any] | None = None) -> dict[str, Any]:
     """The booking's answer as it stands: the reservation, its payment and (for its maker) secrets.
     `row`: the reservation as reservation_by_id reads it, when the caller has it (a new booking's insert

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -25,13 +27,27 @@ def _bucket(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
-def count(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, email: str | None,
-          now: dt.datetime) -> psycopg.Cursor | None:
-    """Count this creation against the caller's address and e-mail; `check` its cursor for the verdict.
-    Sent without waiting for the answer, so a booking counts in the round trip that takes the day's
-    lock, before the lock.  Nothing is counted for a location that is unknown or inactive (the
-    booking answers 404 for it, as before).  None when nothing is counted (operators, the system)."""
-    if caller.actor_type != "guest":  # operators, and the system making waitlist offers
+@dataclass(frozen=True)
+class Counted:
+    """What a guest's creation counts against: hashed buckets (its address, its e-mail address), their
+    limits, and the window."""
+
+    buckets: list[str]
+    limits: list[int]
+    window_seconds: int
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"buckets": self.buckets, "limits": self.limits, "window_seconds": self.window_seconds}
+
+
+NOT_COUNTED = {"buckets": None, "limits": None, "window_seconds": None}
+
+
+def counted(caller: RequestContext, email: str | None) -> Counted | None:
+    """What this creation counts against; None when nothing is counted (operators, the system making
+    waitlist offers, a guest with neither address nor e-mail)."""
+    if caller.actor_type != "guest":
         return None
     settings = get_settings()
     buckets, limits = [], []
@@ -41,16 +57,23 @@ def count(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, e
     if email:
         buckets.append(_bucket("email", email.strip().lower()))
         limits.append(settings.guest_creations_per_email)
-    if not buckets:
+    return Counted(buckets, limits, settings.rate_limit_window_seconds) if buckets else None
+
+
+def count(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, email: str | None,
+          now: dt.datetime) -> psycopg.Cursor | None:
+    """Count this creation against the caller's address and e-mail; `check` its cursor for the verdict.
+    Nothing is counted for a location that is unknown or inactive.  None when nothing is counted.
+    (A booking counts inside book_reservation, with its writes: migration 0035.)"""
+    limits = counted(caller, email)
+    if limits is None:
         return None
-    return conn.execute(query("take_rate_limit"), {
-        "location_id": location_id, "buckets": buckets, "limits": limits,
-        "window_seconds": settings.rate_limit_window_seconds, "now": now})
+    return conn.execute(query("take_rate_limit"), {"location_id": location_id, **limits.params, "now": now})
 
 
-def check(counted: psycopg.Cursor | None) -> None:
+def check(counted_cursor: psycopg.Cursor | None) -> None:
     """RateLimited when `count` found the caller over a limit."""
-    row = counted.fetchone() if counted is not None else None
+    row = counted_cursor.fetchone() if counted_cursor is not None else None
     if row is not None and row["wait"]:
         raise RateLimited("too many bookings from this client or e-mail address; try again later",
                           retry_after_seconds=row["wait"])

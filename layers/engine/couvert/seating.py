@@ -9,6 +9,7 @@ runs on a snapshot read under the (location, date) lock with the reservation its
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -16,11 +17,15 @@ from uuid import UUID
 
 import psycopg
 
+from couvert.db import RequestContext
 from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import zone
 from couvert.engine.model import Booking, SlotResult, Snapshot, Ticket
 from couvert.errors import SlotUnavailable, ValidationFailed
+from couvert.idempotency import Claim, Replay, claim_params, replay_of
+from couvert.pipelines import batch
 from couvert.queries import query
+from couvert.requests import BookingRequest
 from couvert.settings import get_settings
 from couvert.snapshots import send_snapshot
 
@@ -68,7 +73,7 @@ class Stay:
 def locked_snapshot(conn: psycopg.Connection, location_id: UUID, day: dt.date, now: dt.datetime) -> Snapshot:
     """Take the (location, date) booking lock, free lapsed holds and load the day's snapshot, in one
     round trip.  The statements run in order, so everything after the lock is read under it."""
-    with conn.pipeline():
+    with batch(conn):
         read = send_locked_snapshot(conn, location_id, day, now)
     return read()
 
@@ -83,6 +88,49 @@ def send_locked_snapshot(conn: psycopg.Connection, location_id: UUID, day: dt.da
                                                   "lock_timeout": f"{settings.booking_lock_timeout_ms}ms"})
     conn.execute(query("release_lapsed_holds"), {"location_id": location_id, "day": day, "now": now})
     return send_snapshot(conn, location_id, day)
+
+
+@dataclass
+class Opening:
+    """A booking opened under its day's lock (open_under_lock): what open_booking answers and the
+    snapshot, sent together and read together."""
+
+    reservation_id: UUID
+    claimed_key: str | None  # the Idempotency-Key this booking is made under
+    opened: psycopg.Cursor
+    read_snapshot: Callable[[], Snapshot]
+    _row: dict[str, Any] | None = None
+
+    def _opened(self) -> dict[str, Any]:
+        if self._row is None:
+            self._row = self.opened.fetchone()  # waits for the batch's answers: the round trip
+        return self._row
+
+    def replay(self) -> Replay | None:
+        """The first booking under this Idempotency-Key, when the key was used before (nothing was
+        locked or counted then)."""
+        return replay_of(self._opened())
+
+    def read(self) -> tuple[dict[str, Any], Snapshot]:
+        """The location's booking settings and the snapshot, read under the lock (NotFound for an
+        unknown location)."""
+        return self._opened(), self.read_snapshot()
+
+
+def open_under_lock(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, body: BookingRequest,
+                    now: dt.datetime, claim: Claim | None = None) -> Opening:
+    """Send what opens a booking, to travel in one round trip: open_booking (the guest's focus on the
+    new reservation, the Idempotency-Key's claim, the day's lock, the lapsed holds freed) and the
+    snapshot of the day, read under the lock."""
+    reservation_id = uuid.uuid4()
+    settings = get_settings()
+    with batch(conn):
+        opened = conn.execute(query("open_booking"), {
+            "location_id": location_id, "day": body.date, "now": now, "subject_id": reservation_id,
+            "lock_timeout": None if settings.unsafe_skip_booking_lock else f"{settings.booking_lock_timeout_ms}ms",
+            **claim_params(claim)})
+        read_snapshot = send_snapshot(conn, location_id, body.date)
+    return Opening(reservation_id, claim.key if claim else None, opened, read_snapshot)
 
 
 def seat(engine: AvailabilityEngine, day: dt.date, ticket: Ticket, slot: SlotResult,

@@ -33,6 +33,7 @@ from couvert.engine.model import (
     Ticket,
 )
 from couvert.errors import NotFound
+from couvert.pipelines import batch
 from couvert.queries import query
 from couvert.setups import SETUPS, Days, Setup
 
@@ -87,7 +88,7 @@ def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
                   date_to: dt.date | None = None) -> Snapshot:
     """The snapshot for [date_from, date_to]; NotFound when the location is unknown, inactive or
     hidden from the caller by row-level security."""
-    with conn.pipeline():
+    with batch(conn):
         read = send_snapshot(conn, location_id, date_from, date_to)
     return read()
 
@@ -142,7 +143,7 @@ def _location(cursors: dict[str, psycopg.Cursor], location_id: UUID) -> dict[str
 def _read_again(conn: psycopg.Connection, params: dict[str, Any],
                 dates: Sequence[dt.date]) -> tuple[Setup, Days]:
     """The location's setup and the days' schedules as they are now (one round trip), remembered."""
-    with conn.pipeline():
+    with batch(conn):
         cursors = _send(conn, ("snapshot_location", "snapshot_schedule", *SETUP_KINDS), params)
     location_id = params["location_id"]
     setup = _remember(location_id, _location(cursors, location_id)["config_version"], cursors)

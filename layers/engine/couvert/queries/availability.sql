@@ -6,15 +6,13 @@
 -- location's config_version (migration 0029), which snapshot_location returns: a process that holds
 -- the setup sends none of the setup queries, and reads them all again when the version has changed.
 
+-- The location (active, and readable by the caller) and its configuration version; the days' schedules.
+-- PL/pgSQL functions (migration 0036), so that their plans are kept for the session.
 -- name: snapshot_location
-select id, name, timezone, currency, country, config_version
-from public.locations
-where id = %(location_id)s and is_active
+select * from public.snapshot_location(%(location_id)s)
 
 -- name: snapshot_schedule
-select d::date as date, e.*
-from generate_series(%(date_from)s::date, %(date_to)s::date, interval '1 day') d
-cross join lateral public.get_effective_shift_schedule(%(location_id)s, d::date) e
+select * from public.snapshot_schedule(%(location_id)s, %(date_from)s, %(date_to)s)
 
 -- name: snapshot_tickets
 select t.id, t.name, t.description, t.duration_minutes, t.buffer_minutes, t.min_party_size, t.max_party_size,

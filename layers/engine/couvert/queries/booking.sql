@@ -1,29 +1,8 @@
 -- Booking (booking.py).  Runs in one transaction under the (location, date) lock.
 
--- Concurrent requests with the same key wait here on the primary key until the first commits.  A
--- key past its expiry is taken over as new.
--- name: claim_idempotency_key
-insert into public.idempotency_keys as k (location_id, key, request_hash, caller_fingerprint, expires_at)
-values (%(location_id)s, %(key)s, %(request_hash)s, %(fingerprint)s, %(expires_at)s)
-on conflict (location_id, key) do update
-  set request_hash = excluded.request_hash, caller_fingerprint = excluded.caller_fingerprint,
-      expires_at = excluded.expires_at, status_code = null, reservation_id = null, response = null
-  where k.expires_at <= %(now)s
-returning key
-
 -- name: release_idempotency_key
 -- A booking that failed after its first transaction frees its key for a retry.
 update public.idempotency_keys set expires_at = %(now)s
-where location_id = %(location_id)s and key = %(key)s
-
--- name: idempotency_record
-select request_hash, status_code, reservation_id, caller_fingerprint
-from public.idempotency_keys
-where location_id = %(location_id)s and key = %(key)s
-
--- name: store_idempotent_response
-update public.idempotency_keys
-set status_code = %(status_code)s, reservation_id = %(reservation_id)s
 where location_id = %(location_id)s and key = %(key)s
 
 -- Serialises bookings of one location-day so pacing and cover limits hold; a lock wait longer
@@ -37,11 +16,6 @@ select public.release_lapsed_holds(%(location_id)s,
   (%(day)s::date - 2)::timestamp at time zone 'UTC', (%(day)s::date + 3)::timestamp at time zone 'UTC',
   %(now)s) as released
 
--- name: booking_settings
-select options_enabled, option_default_hours, payment_timeout_minutes, draft_timeout_minutes
-from public.reservation_settings
-where location_id = %(location_id)s
-
 -- Found by (location, lower(email)), else created.  Never updated from a booking: a guest who
 -- knows someone's e-mail must not rewrite their record (operators update customers).  A SECURITY
 -- DEFINER function: the caller (a guest, too) learns the id and nothing else.
@@ -49,46 +23,30 @@ where location_id = %(location_id)s
 select public.find_or_create_customer(%(location_id)s, %(first_name)s, %(last_name)s, %(email)s,
                                       %(phone_number)s, %(locale)s) as id
 
--- The reservation, its 'created' audit row and the row the booking's answer is built from, in one
--- statement: the audit row is written only when the reservation is (a reference clash inserts
--- neither), and the answer's row is reservation_by_id's (the same columns and joins, tested), read
--- from the insert instead of read again.  It holds for a booking whose row does not move after its
--- insert (booking.py); the customer is found or created by an earlier statement, so it is visible here.
--- name: insert_reservation
-with inserted as (
-  insert into public.reservations (
-    id, location_id, customer_id, ticket_id, shift_id, reservation_date, start_time, end_time, party_size,
-    table_id, table_group_id, status, channel, is_squeeze, option_expires_at, payment_status, payment_intent_id,
-    payment_amount, guest_notes, internal_notes, badges, reference, manage_token_hash, hold_expires_at,
-    policy_snapshot, start_at, end_at, occupied_until, booked_at, contact_first_name, contact_last_name,
-    contact_email, contact_phone, contact_locale)
-  values (
-    %(id)s, %(location_id)s, %(customer_id)s, %(ticket_id)s, %(shift_id)s, %(reservation_date)s, %(start_time)s,
-    %(end_time)s, %(party_size)s, %(table_id)s, %(table_group_id)s, %(status)s, %(channel)s, %(is_squeeze)s,
-    %(option_expires_at)s, %(payment_status)s, %(payment_intent_id)s, %(payment_amount)s, %(guest_notes)s,
-    %(internal_notes)s, %(badges)s, %(reference)s, %(manage_token_hash)s, %(hold_expires_at)s,
-    %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s, %(booked_at)s, %(first_name)s,
-    %(last_name)s, %(email)s, %(phone_number)s, %(locale)s)
-  on conflict (location_id, reference) do nothing
-  returning *
-), created as (
-  insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,
-    performed_by, performed_by_type)
-  select i.location_id, 'reservation', i.id, 'created', %(old_value)s, %(new_value)s, %(performed_by)s,
-         %(performed_by_type)s
-  from inserted i
-)
-select r.*, d.*
-from inserted r
-cross join lateral public.reservation_answer_details(r.location_id, r.customer_id) d
+-- Opens a booking under its day's lock (migration 0035): names the new reservation as what the
+-- guest request is about, claims the Idempotency-Key, takes the (location, date) lock (unless the
+-- tests' unsafe switch is on: a null timeout) and frees lapsed holds; answers the location's booking settings, or, for a key already used, the first booking's
+-- record (and nothing is locked).  A lock wait longer than the timeout raises lock_not_available
+-- (55P03), answered as a retryable 503.
+-- name: open_booking
+select * from public.open_booking(%(location_id)s, %(day)s, %(now)s, %(subject_id)s, %(lock_timeout)s, %(key)s,
+                                  %(request_hash)s, %(fingerprint)s, %(key_expires_at)s)
 
--- A booking written confirmed records its first move as the status machine would (migration 0022).
--- Sent with the insert, in its round trip: when a reference clash inserted nothing there is no row,
--- and nothing is recorded.
--- name: record_first_move
-select public.record_first_move(r.id, %(reason)s, %(now)s) as result
-from public.reservations r
-where r.id = %(id)s
+-- Writes a booking decided under the lock (migration 0035): the guest's rate limits counted (CV429
+-- with the seconds to wait when over one; the request rolls back, count and all), the customer found by (location,
+-- lower(email)) or created, never updated from a booking; the reservation with the first free
+-- reference of those given (its table occupancy follows by trigger, under the exclusion constraint);
+-- its 'created' audit row; its first move when written confirmed (with that reason); the
+-- Idempotency-Key's reservation.  Answers the reservation as reservation_by_id reads it.
+-- name: book_reservation
+select * from public.book_reservation(
+  %(id)s, %(location_id)s, %(references)s, %(first_name)s, %(last_name)s, %(email)s, %(phone_number)s, %(locale)s,
+  %(ticket_id)s, %(shift_id)s, %(reservation_date)s, %(start_time)s, %(end_time)s, %(party_size)s, %(table_id)s,
+  %(table_group_id)s, %(status)s, %(channel)s, %(is_squeeze)s, %(payment_status)s, %(payment_amount)s,
+  %(guest_notes)s, %(internal_notes)s, %(badges)s, %(manage_token_hash)s, %(hold_expires_at)s,
+  %(policy_snapshot)s, %(start_at)s, %(end_at)s, %(occupied_until)s, %(booked_at)s, %(old_value)s,
+  %(new_value)s, %(performed_by)s, %(performed_by_type)s, %(first_move_reason)s, %(key)s, %(buckets)s, %(limits)s,
+  %(window_seconds)s, %(now)s)
 
 -- name: insert_audit
 insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,
@@ -101,11 +59,9 @@ values (%(location_id)s, %(entity_type)s, %(entity_id)s, %(action)s, %(old_value
 insert into public.outbox_events (location_id, reservation_id, kind, payload, next_attempt_at)
 values (%(location_id)s, %(reservation_id)s, %(kind)s, '{}'::jsonb, %(now)s)
 
+-- The reservation with what its answer adds (migration 0035, reservation_answers).
 -- name: reservation_by_id
-select r.*, d.*
-from public.reservations r
-cross join lateral public.reservation_answer_details(r.location_id, r.customer_id) d
-where r.id = %(id)s
+select * from public.reservation_answers where id = %(id)s
 
 -- name: set_payment_intent
 update public.reservations set payment_intent_id = %(payment_intent_id)s where id = %(id)s
