@@ -64,15 +64,18 @@ def test_no_use_case_module_grows_past_250_lines():
     assert {name: n for name, n in sizes.items() if n > 250} == {}
 
 
+HTTP_MODELS = ("api_models", "body_types", "change_models", "api_responses", "availability_models",
+               "operator_responses", "webhook_responses")
+
+
 def test_the_domain_never_sees_an_http_model():
-    """Use cases take the domain's dataclasses (requests.py); HTTP bodies stay in the handlers."""
+    """Use cases take the domain's named tuples (requests.py); HTTP bodies stay in the handlers."""
     def imports_http(path: Path) -> bool:
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        return any(isinstance(node, ast.ImportFrom) and node.module in (
-            "couvert.api_models", "couvert.api_responses", "couvert.availability_models") for node in ast.walk(tree))
+        return any(isinstance(node, ast.ImportFrom) and node.module in {f"couvert.{m}" for m in HTTP_MODELS}
+                   for node in ast.walk(tree))
 
-    assert [p.name for p in layer_files() if imports_http(p)
-            and p.name not in ("api_models.py", "api_responses.py", "availability_models.py")] == []
+    assert [p.name for p in layer_files() if imports_http(p) and p.stem not in HTTP_MODELS] == []
 
 
 def test_test_modules_share_helpers_through_the_support_package_only():

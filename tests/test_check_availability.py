@@ -308,12 +308,10 @@ def test_the_snapshot_reads_the_reservations_that_can_overlap_the_day_and_no_mor
 def test_a_snapshot_query_decoded_by_position_selects_the_engine_types_fields_in_order(app_env, demo_location, kind):
     """Snapshot rows of these kinds become engine objects by position (couvert/snapshots.py): the
     query's columns must be the dataclass's fields, in order, or a field would take another's value."""
-    from dataclasses import fields
-
     from couvert.queries import query
     from couvert.snapshots import POSITIONAL
 
     day = dt.date.fromisoformat(DAY)
     with psycopg.connect(app_env) as conn:
         cursor = conn.execute(query(kind), {"location_id": demo_location, "date_from": day, "date_to": day})
-        assert [c.name for c in cursor.description] == [f.name for f in fields(POSITIONAL[kind])]
+        assert [c.name for c in cursor.description] == list(POSITIONAL[kind]._fields)

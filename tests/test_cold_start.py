@@ -45,6 +45,32 @@ def test_the_scheduled_function_loads_neither_the_http_edge_nor_the_engine():
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
+STACK = ("psycopg", "pydantic", "pydantic_core", "annotated_types", "typing_inspection", "aws_lambda_powertools")
+LOADED = """
+import sys
+sys.path.insert(0, {path!r})
+{code}
+print(sorted(m for m in sys.modules if m.split(".")[0] in {stack!r}))
+"""
+
+
+def _stack_modules(code: str, path: str = "") -> set[str]:
+    result = subprocess.run([sys.executable, "-c", LOADED.format(path=path, code=code, stack=STACK)],
+                            capture_output=True, text=True, env=ENV, check=True)
+    return set(eval(result.stdout))
+
+
+@pytest.mark.parametrize("name", ["check_availability", "create_reservation", "transition_status", "stripe_webhook"])
+def test_the_stack_floor_loads_nothing_an_http_function_does_not(name):
+    """B7's floor (bench/handlers.py) is the stack as every HTTP function loads it, no more: a floor
+    with more in it would make the functions' ratios to it look better than they are."""
+    from bench.handlers import FLOOR_IMPORTS
+
+    floor = _stack_modules(FLOOR_IMPORTS)
+    assert "aws_lambda_powertools.event_handler.openapi.params" in floor  # what validation loads is there
+    assert floor - _stack_modules("import app", str(ROOT / "functions" / name)) == set()
+
+
 @pytest.mark.parametrize("name", ["create_reservation", "transition_status", "stripe_webhook", "scheduled"])
 def test_every_function_module_imports_cleanly(name):
     result = _import(name)

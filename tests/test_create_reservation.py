@@ -64,6 +64,8 @@ def test_the_same_guest_email_is_one_customer(app_env, demo):
 
 @pytest.mark.parametrize("mutate, field", [
     (lambda b: b["guest"].update(email="ada-at-example"), "guest.email"),
+    (lambda b: b["guest"].update(email="ada..lovelace@example.com"), "guest.email"),
+    (lambda b: b["guest"].update(email="ada@example"), "guest.email"),  # no domain a message reaches
     (lambda b: b["guest"].update(phone="call me"), "guest.phone"),
     (lambda b: b["guest"].update(phone="06 1234"), "guest.phone"),
     (lambda b: b["guest"].update(phone="+31 6 1"), "guest.phone"),

@@ -1,7 +1,6 @@
 """The operator's story of the original design, on the demo location (demo_location.yaml), loaded through SQL."""
 
 import datetime as dt
-from dataclasses import replace
 
 import psycopg
 import pytest
@@ -60,9 +59,9 @@ def test_regular_pacing_is_twelve_covers_per_quarter_hour(demo):
     reg = tickets["Regular Dinner"]
     bookings = [_book(snapshot, shifts, reg, "19:00", 4, [tables[n]]) for n in ("R3", "R4")]
     bookings.append(_book(snapshot, shifts, reg, "19:10", 2, [tables["R1"]]))  # 10 covers in [19:00, 19:15)
-    s = _slots(replace(snapshot, bookings=tuple(bookings)), WEDNESDAY, 2, reg)
+    s = _slots(snapshot._replace(bookings=tuple(bookings)), WEDNESDAY, 2, reg)
     assert s[("Diner", "19:00")].available
-    s = _slots(replace(snapshot, bookings=tuple(bookings)), WEDNESDAY, 3, reg)
+    s = _slots(snapshot._replace(bookings=tuple(bookings)), WEDNESDAY, 3, reg)
     assert s[("Diner", "19:00")].reason_code == "pacing_covers_full"
     assert s[("Diner", "19:15")].available
 
@@ -71,11 +70,11 @@ def test_chefs_table_pacing_four_per_quarter_and_twelve_per_shift(demo):
     snapshot, tickets, tables, shifts = demo
     chef = tickets["Chef's Table"]
     first = [_book(snapshot, shifts, chef, "18:00", 4, [tables["P1"]], minutes=180)]
-    s = _slots(replace(snapshot, bookings=tuple(first)), WEDNESDAY, 2, chef)
+    s = _slots(snapshot._replace(bookings=tuple(first)), WEDNESDAY, 2, chef)
     assert s[("Diner", "18:00")].reason_code == "pacing_covers_full"
     assert s[("Diner", "18:15")].available
     nine_more = first + [_book(snapshot, shifts, chef, t, 4, [], minutes=180) for t in ("19:00", "20:00")]
-    s = _slots(replace(snapshot, bookings=tuple(nine_more)), WEDNESDAY, 2, chef)
+    s = _slots(snapshot._replace(bookings=tuple(nine_more)), WEDNESDAY, 2, chef)
     assert s[("Diner", "21:00")].reason_code == "max_covers_reached"  # 12 + 2 > 12
 
 
@@ -99,7 +98,7 @@ def test_the_terrace_table_is_blocked_after_21_30(demo):
     reg = tickets["Regular Dinner"]
     # Occupy every 2-seat table but T1, so the 2-top choice shows whether T1 may be used.
     others = [_book(snapshot, shifts, reg, "18:00", 2, [tables[n]], minutes=300) for n in ("R1", "R2")]
-    s = _slots(replace(snapshot, bookings=tuple(others)), WEDNESDAY, 2, reg)
+    s = _slots(snapshot._replace(bookings=tuple(others)), WEDNESDAY, 2, reg)
     assert snapshot.tables[s[("Diner", "19:30")].table_id].name == "T1"  # 19:30-21:30 touches the block
     assert snapshot.tables[s[("Diner", "19:45")].table_id].name != "T1"
 
@@ -108,7 +107,7 @@ def test_r7_is_bookable_by_phone_but_not_online(demo):
     snapshot, tickets, tables, shifts = demo
     reg = tickets["Regular Dinner"]
     group_taken = [_book(snapshot, shifts, reg, "18:00", 6, [tables["R3"]], minutes=300)]
-    snap = replace(snapshot, bookings=tuple(group_taken))
+    snap = snapshot._replace(bookings=tuple(group_taken))
     online = _slots(snap, WEDNESDAY, 7, reg)[("Diner", "19:00")]
     phone = _slots(snap, WEDNESDAY, 7, reg, channel="phone")[("Diner", "19:00")]
     assert online.reason_code == "tables_full"

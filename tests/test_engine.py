@@ -337,9 +337,8 @@ def test_an_option_past_its_expiry_holds_nothing(world):
 
 def test_large_parties_use_their_own_minimum_advance(world):
     world.t1 = world.table("Big", 1, 8)
-    world.tickets[world.dinner] = type(world.tickets[world.dinner])(
-        **{**{f: getattr(world.tickets[world.dinner], f) for f in world.tickets[world.dinner].__slots__},
-           "large_party_threshold": 6, "booking_min_advance_large_party_minutes": 1440, "max_party_size": 8})
+    world.tickets[world.dinner] = world.tickets[world.dinner]._replace(
+        large_party_threshold=6, booking_min_advance_large_party_minutes=1440, max_party_size=8)
     _link(world)
     now = world.at("12:00")
     assert world.slots(party_size=5, now=now)["19:00"].available

@@ -10,12 +10,12 @@ import base64
 from aws_lambda_powertools.logging import correlation_paths
 
 from couvert import stripe_events
-from couvert.api_responses import WebhookAck
 from couvert.db import get_database
 from couvert.http import create_app
 from couvert.observability import logger, metrics, tracer
 from couvert.payments import get_payments, stripe_secrets
 from couvert.settings import current_time, get_settings
+from couvert.webhook_responses import WebhookAck
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.
 SETTINGS = get_settings().require("worker_database")

@@ -12,9 +12,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import changes, guest_data, guests, lifecycle, risk
-from couvert.api_models import ChangeIn, CustomerChangeIn, CustomerNoteIn, OverbookingIn, Status, TransitionIn
-from couvert.api_responses import Reservation, ReservationEnvelope, ReservationListOut, TransitionOut
+from couvert.api_responses import Reservation, ReservationEnvelope, TransitionOut
 from couvert.auth import caller_from_event, require_operator
+from couvert.change_models import (
+    ChangeIn,
+    CustomerChangeIn,
+    CustomerNoteIn,
+    OverbookingIn,
+    Status,
+    TransitionIn,
+)
 from couvert.db import get_database
 from couvert.http import create_app
 from couvert.observability import logger, metrics, tracer
@@ -26,6 +33,7 @@ from couvert.operator_responses import (
     OutboxEventEnvelope,
     OutboxListOut,
     OverbookingSetOut,
+    ReservationListOut,
     ShiftRiskListOut,
 )
 from couvert.settings import current_time, get_settings

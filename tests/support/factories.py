@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import replace
 
 from couvert.engine import (
     AvailabilityEngine,
@@ -132,4 +131,4 @@ class World:
 
 
 def with_bookings(snapshot: Snapshot, bookings) -> Snapshot:
-    return replace(snapshot, bookings=tuple(bookings))
+    return snapshot._replace(bookings=tuple(bookings))

@@ -1,21 +1,17 @@
-"""Response bodies of the reservation, waitlist and webhook routes, as named pydantic models: the
-handlers declare them, Powertools validates every answer against them, and the OpenAPI document
-describes each body.  (Availability's bodies are in availability_models.py; the operator's evening, guests'
-records and data, and the outbox in operator_responses.py.)"""
+"""Response bodies of the reservation and waitlist routes, as named pydantic models: the handlers
+declare them, Powertools validates every answer against them, and the OpenAPI document describes
+each body.  (Availability's bodies are in availability_models.py; the operator's evening, guests'
+records and data, and the outbox in operator_responses.py; Stripe's acknowledgement in
+webhook_responses.py.)  Each function builds the models of its own routes only: a model costs its
+function a millisecond or two at every cold start (bench/README.md, B7)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic import BaseModel, ConfigDict
 
-
-class _OmitNone(BaseModel):
-    """A body whose optional parts are left out when absent ({"received": true}, not "duplicate": null)."""
-
-    @model_serializer(mode="wrap")
-    def _without_none(self, handler):
-        return {k: v for k, v in handler(self).items() if v is not None}
+from couvert.webhook_responses import OmitNone
 
 
 class CustomerOut(BaseModel):
@@ -112,38 +108,8 @@ class ReservationEnvelope(BaseModel):
     reservation: Reservation
 
 
-class TransitionOut(_OmitNone, ReservationEnvelope):
+class TransitionOut(OmitNone, ReservationEnvelope):
     refund: RefundOut | None = None  # only when cancelling
-
-
-class FloorTableOut(BaseModel):
-    id: str
-    name: str
-    area: str
-    min_capacity: int
-    max_capacity: int
-    group_ids: list[str]  # the table groups it joins into
-
-
-class FloorShiftOut(BaseModel):
-    """One shift of the day with each ticket's pacing and cover limits (the console's summary)."""
-
-    shift_id: str
-    name: str
-    start_time: str
-    end_time: str
-    arrival_interval_minutes: int
-    closed: bool
-    label: str | None
-    tickets: list[dict[str, Any]]
-
-
-class ReservationListOut(BaseModel):
-    """The evening: its reservations, the floor they are laid out on, and the shifts' limits."""
-
-    reservations: list[ReservationOut]
-    tables: list[FloorTableOut]
-    shifts: list[FloorShiftOut]
 
 
 class WaitlistEntryOut(BaseModel):
@@ -168,8 +134,3 @@ class WaitlistEntryEnvelope(BaseModel):
 
 class WaitlistListOut(BaseModel):
     entries: list[WaitlistEntryOut]
-
-
-class WebhookAck(_OmitNone):
-    received: bool
-    duplicate: bool | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 from couvert.db import Database, RequestContext
@@ -15,8 +15,7 @@ from couvert.snapshots import load_snapshot
 MAX_CALENDAR_DAYS = 62
 
 
-@dataclass(frozen=True)
-class DayAvailability:
+class DayAvailability(NamedTuple):
     location: Location
     request: AvailabilityRequest
     tickets: list[TicketResult]

@@ -18,9 +18,8 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -96,8 +95,7 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
                                                  row=booked.answer.fetchone()))
 
 
-@dataclass(frozen=True)
-class Booked:
+class Booked(NamedTuple):
     """What book_under_lock wrote: the reservation, the deposit it waits for, and the cursor that holds
     its row as reservation_by_id reads it (read it after the COMMIT, in a pipelined transaction)."""
 
@@ -106,8 +104,7 @@ class Booked:
     answer: psycopg.Cursor
 
 
-@dataclass(frozen=True)
-class DepositDue:
+class DepositDue(NamedTuple):
     """A booking whose draft holds its table while the PaymentIntent is created."""
 
     reservation_id: UUID

@@ -104,7 +104,6 @@ def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID
     Under the booking lock, with the reservation itself left out of the snapshot; returns the
     (table_id, table_group_id) chosen, (None, None) when nothing fits (the reservation is unchanged).
     """
-    from dataclasses import replace
 
     with db.transaction(caller) as conn:
         current = conn.cursor(row_factory=dict_row).execute(
@@ -118,7 +117,7 @@ def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID
         itself = next((b for b in snapshot.bookings if b.id == reservation_id), None)
         if itself is None:  # not holding capacity (cancelled, lapsed): nothing to seat
             return None, None
-        snapshot = replace(snapshot, bookings=tuple(b for b in snapshot.bookings if b.id != reservation_id))
+        snapshot = snapshot._replace(bookings=tuple(b for b in snapshot.bookings if b.id != reservation_id))
         online = current["channel"] in ("widget", "google", "third_party")
         table_id, group_id = AvailabilityEngine(snapshot, now).choose_table(itself, online)
         if table_id or group_id:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -27,13 +27,12 @@ ActorType = Literal["operator", "guest", "system", "assistant"]
 CONNECT_TIMEOUT_S = 3
 
 
-@dataclass(frozen=True)
-class RequestContext:
+class RequestContext(NamedTuple):
     """Who is asking: decides the database role and what row-level security lets through."""
 
     actor_type: ActorType
     user_id: str | None = None
-    claims: dict[str, Any] = field(default_factory=dict)
+    claims: Mapping[str, Any] = MappingProxyType({})  # read-only: one empty mapping serves every caller
     guest_location_id: UUID | None = None
     worker: bool = False
     # A guest's client (a hash of address and user agent): who may get a booking's secrets again.
@@ -165,7 +164,7 @@ class Database:
     def _begin(self, conn: psycopg.Connection, ctx: RequestContext) -> None:
         conn.execute(query("begin_request"), {
             "role": self.worker_role if ctx.worker else self.api_role,
-            "claims": json.dumps(ctx.claims) if ctx.claims else None,
+            "claims": json.dumps(dict(ctx.claims)) if ctx.claims else None,
             "guest_location_id": ctx.guest_location_id,
         })
 

@@ -6,8 +6,7 @@ client secret, fetched again) go only to the caller who made the booking.  A key
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -24,15 +23,13 @@ from couvert.reservations import reservation_json
 KEY_LIFETIME = dt.timedelta(hours=24)
 
 
-@dataclass(frozen=True)
-class BookingResult:
+class BookingResult(NamedTuple):
     status_code: int
     body: dict[str, Any]
     replayed: bool = False
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """A booking's claim of its Idempotency-Key, bound to the request and the caller (open_booking
     claims it in the booking's first round trip; book_reservation remembers the reservation)."""
 
@@ -42,8 +39,7 @@ class Claim:
     now: dt.datetime
 
 
-@dataclass(frozen=True)
-class Replay:
+class Replay(NamedTuple):
     """The first booking made under a key: what a later request with the same key is answered."""
 
     reservation_id: UUID

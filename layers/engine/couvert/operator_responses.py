@@ -1,11 +1,14 @@
-"""Response models of the operator's routes (the evening's risk, guests' records and data, the
-outbox): what openapi.json documents for them.  Guest-facing shapes are in couvert.api_responses."""
+"""Response models of the operator's routes (the evening with its floor and shifts, the evening's risk,
+guests' records and data, the outbox): what openapi.json documents for them.  Guest-facing shapes
+are in couvert.api_responses."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel
+
+from couvert.api_responses import ReservationOut
 
 
 class CustomerExportOut(BaseModel):
@@ -147,3 +150,33 @@ class OutboxListOut(BaseModel):
 
 class OutboxEventEnvelope(BaseModel):
     event: OutboxEventOut
+
+
+class FloorTableOut(BaseModel):
+    id: str
+    name: str
+    area: str
+    min_capacity: int
+    max_capacity: int
+    group_ids: list[str]  # the table groups it joins into
+
+
+class FloorShiftOut(BaseModel):
+    """One shift of the day with each ticket's pacing and cover limits (the console's summary)."""
+
+    shift_id: str
+    name: str
+    start_time: str
+    end_time: str
+    arrival_interval_minutes: int
+    closed: bool
+    label: str | None
+    tickets: list[dict[str, Any]]
+
+
+class ReservationListOut(BaseModel):
+    """The evening: its reservations, the floor they are laid out on, and the shifts' limits."""
+
+    reservations: list[ReservationOut]
+    tables: list[FloorTableOut]
+    shifts: list[FloorShiftOut]

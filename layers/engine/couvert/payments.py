@@ -6,8 +6,8 @@ a second PaymentIntent at Stripe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 from couvert.errors import CouvertError
@@ -20,8 +20,7 @@ class PaymentUnavailable(CouvertError):
     retry_after_seconds = 5
 
 
-@dataclass(frozen=True)
-class PaymentIntent:
+class PaymentIntent(NamedTuple):
     id: str
     client_secret: str
     amount_cents: int

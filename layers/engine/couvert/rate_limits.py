@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -27,8 +26,7 @@ def _bucket(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
-@dataclass(frozen=True)
-class Counted:
+class Counted(NamedTuple):
     """What a guest's creation counts against: hashed buckets (its address, its e-mail address), their
     limits, and the window."""
 

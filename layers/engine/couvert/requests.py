@@ -1,15 +1,14 @@
-"""What callers ask of the domain, as plain dataclasses: the use cases never see an HTTP model (the
+"""What callers ask of the domain, as plain named tuples: the use cases never see an HTTP model (the
 handlers convert api_models' bodies into these)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 from uuid import UUID
 
 
-@dataclass(frozen=True)
-class Guest:
+class Guest(NamedTuple):
     first_name: str
     last_name: str
     email: str
@@ -17,8 +16,7 @@ class Guest:
     locale: str | None = None
 
 
-@dataclass(frozen=True)
-class BookingRequest:
+class BookingRequest(NamedTuple):
     ticket_id: UUID
     date: dt.date
     time: dt.time
@@ -38,15 +36,15 @@ class BookingRequest:
 
     def canonical(self) -> dict:
         """The request as plain JSON values (what an Idempotency-Key is bound to)."""
+        fields = {**self._asdict(), "guest": self.guest._asdict()}
         return {k: v if isinstance(v, bool | int | None | dict | list) else
-                [str(x) for x in v] if isinstance(v, tuple) else str(v) for k, v in asdict(self).items()}
+                [str(x) for x in v] if isinstance(v, tuple) else str(v) for k, v in fields.items()}
 
 
-@dataclass(frozen=True)
-class ReservationChange:
+class ReservationChange(NamedTuple):
     """An operator's PATCH: only the fields in `given` change (None may mean "clear", e.g. notes)."""
 
-    given: frozenset[str] = field(default_factory=frozenset)
+    given: frozenset[str] = frozenset()
     time: dt.time | None = None
     party_size: int | None = None
     table_id: UUID | None = None
@@ -55,8 +53,7 @@ class ReservationChange:
     badges: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
-class WaitlistRequest:
+class WaitlistRequest(NamedTuple):
     date: dt.date
     time_from: dt.time
     time_to: dt.time

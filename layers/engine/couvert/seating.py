@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -38,8 +38,7 @@ TABLE_REASONS = frozenset({"tables_full", "squeeze_limit", "overbooking_limit"})
 BookingWindow = Literal["apply", "skip", "skip_once_started"]
 
 
-@dataclass(frozen=True)
-class SeatChoice:
+class SeatChoice(NamedTuple):
     """Where to seat: an operator's table or group, else the engine's choice."""
 
     table_id: UUID | None = None
@@ -51,8 +50,7 @@ class SeatChoice:
         return self.table_id is not None or self.table_group_id is not None
 
 
-@dataclass(frozen=True)
-class Stay:
+class Stay(NamedTuple):
     """What a reservation occupies once re-checked: the columns a correction writes."""
 
     shift_id: UUID
@@ -67,7 +65,7 @@ class Stay:
     is_squeeze: bool
 
     def columns(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return self._asdict()
 
 
 def locked_snapshot(conn: psycopg.Connection, location_id: UUID, day: dt.date, now: dt.datetime) -> Snapshot:
@@ -155,7 +153,7 @@ def seat(engine: AvailabilityEngine, day: dt.date, ticket: Ticket, slot: SlotRes
 
 
 def _without(snapshot: Snapshot, reservation_id: UUID) -> Snapshot:
-    return replace(snapshot, bookings=tuple(b for b in snapshot.bookings if b.id != reservation_id))
+    return snapshot._replace(bookings=tuple(b for b in snapshot.bookings if b.id != reservation_id))
 
 
 def _seats(snapshot: Snapshot, choice: SeatChoice, party_size: int) -> bool:

@@ -8,7 +8,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from uuid import UUID
 
 from couvert.engine.model import Area, EffectiveShift, ShiftTicket, Table, TableGroup, TableRule, Ticket
@@ -16,8 +16,7 @@ from couvert.engine.model import Area, EffectiveShift, ShiftTicket, Table, Table
 Days = dict[dt.date, tuple[EffectiveShift, ...]]  # a schedule per date
 
 
-@dataclass(frozen=True, slots=True)
-class Setup:
+class Setup(NamedTuple):
     """What of a snapshot depends on the location's configuration only; shared by the requests of a
     process, so its mappings are read-only views."""
 
@@ -28,8 +27,9 @@ class Setup:
     tables: Mapping[UUID, Table]
     table_groups: tuple[TableGroup, ...]
     table_rules: tuple[TableRule, ...]
-    # The schedules of the days read so far under this version (added to under the cache's lock).
-    days: Days = field(default_factory=dict)
+    # The schedules of the days read so far under this version (added to under the cache's lock; a
+    # dict of its own for each setup: give it one).
+    days: Days
 
 
 class SetupCache:

@@ -180,7 +180,8 @@ def _remember(location_id: UUID, version: UUID, cursors: dict[str, psycopg.Curso
                            for r in rows["snapshot_table_groups"]),
         table_rules=tuple(TableRule(**{**r, "days_of_week": frozenset(r["days_of_week"])
                                        if r["days_of_week"] is not None else None})
-                          for r in rows["snapshot_table_rules"]))
+                          for r in rows["snapshot_table_rules"]),
+        days={})
     SETUPS.put(location_id, setup)
     return setup
 

@@ -12,8 +12,8 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from itertools import accumulate
+from typing import NamedTuple
 from uuid import UUID
 
 from couvert.engine.clock import local_date, slot_instant, wall_instant, zone
@@ -36,8 +36,7 @@ _FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 _MINUTE = dt.timedelta(minutes=1)
 
 
-@dataclass(frozen=True, slots=True)
-class _Counts:
+class _Counts(NamedTuple):
     """Capacity-holding bookings of one (shift, ticket, date), for pacing and cover limits."""
 
     starts: tuple[dt.datetime, ...]
@@ -59,8 +58,7 @@ class _Counts:
 _NO_COUNTS = _Counts((), (0,), 0, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     """A table or a table group that can seat the party, in choice order."""
 
     key: tuple
@@ -69,8 +67,7 @@ class _Candidate:
     mask: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Fit:
+class _Fit(NamedTuple):
     """Per-slot table fit for one stay shape: which slots have a table, and the choices."""
 
     any_mask: int
@@ -157,7 +154,7 @@ class AvailabilityEngine:
         offer the time, an available one wins.
         """
         found: tuple[EffectiveShift, SlotResult] | None = None
-        for ticket, linked in self.offered(replace(request, ticket_id=ticket_id)):
+        for ticket, linked in self.offered(request._replace(ticket_id=ticket_id)):
             for shift, st in linked:
                 for slot in self._shift_slots(request, ticket, shift, st):
                     if slot.time == time:
@@ -421,8 +418,7 @@ def _bit_range(lo: int, hi: int) -> int:
     return ((1 << (hi - lo)) - 1) << lo if hi > lo else 0
 
 
-@dataclass(frozen=True, slots=True)
-class CalendarDay:
+class CalendarDay(NamedTuple):
     date: dt.date
     status: str  # available | full | closed
     available_slots: int

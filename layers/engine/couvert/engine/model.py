@@ -1,13 +1,18 @@
-"""The engine's inputs and outputs: plain frozen dataclasses, built by the repository from SQL
-rows (or by tests and benchmarks directly)."""
+"""The engine's inputs and outputs: immutable named tuples, built by the repository from SQL rows
+(or by tests and benchmarks directly).
+
+Named tuples rather than frozen dataclasses: a dataclass is generated code, compiled when its
+module is imported (about half a millisecond each with slots, fifteen here: a cold start's cost,
+bench/README.md, B7), and a frozen one sets each field through object.__setattr__ when it is made
+(hundreds of bookings per snapshot).  A named tuple is made by the tuple's own constructor and reads
+its fields by index.  Compare them by field, never with plain tuples; `_replace` makes a changed copy."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 from uuid import UUID
 
 Channel = Literal["widget", "phone", "walk_in", "google", "third_party"]
@@ -23,8 +28,7 @@ SlotType = Literal["normal", "squeeze"]
 HOLDING_STATUSES = frozenset({"draft", "pending_payment", "option", "confirmed", "seated", "completed"})
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     id: UUID
     name: str
     timezone: str
@@ -32,8 +36,7 @@ class Location:
     country: str | None = None  # ISO 3166-1 alpha-2: national phone numbers are read in it
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
     id: UUID
     name: str
     payment_type: str = "none"
@@ -47,8 +50,7 @@ class Policy:
     reconfirm_required: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
+class Ticket(NamedTuple):
     id: UUID
     name: str
     policy: Policy
@@ -81,8 +83,7 @@ class Ticket:
         return self.min_party_size <= party_size <= self.max_party_size
 
 
-@dataclass(frozen=True, slots=True)
-class ShiftTicket:
+class ShiftTicket(NamedTuple):
     shift_id: UUID
     ticket_id: UUID
     area_ids: frozenset[UUID] = frozenset()
@@ -94,8 +95,7 @@ class ShiftTicket:
     sort_order: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class EffectiveShift:
+class EffectiveShift(NamedTuple):
     """A shift as it runs on one date (get_effective_shift_schedule)."""
 
     date: dt.date
@@ -109,16 +109,14 @@ class EffectiveShift:
     sort_order: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Area:
+class Area(NamedTuple):
     id: UUID
     name: str
     sort_order: int = 0
     is_active: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
+class Table(NamedTuple):
     id: UUID
     area_id: UUID
     name: str
@@ -129,8 +127,7 @@ class Table:
     is_active: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class TableGroup:
+class TableGroup(NamedTuple):
     id: UUID
     name: str
     min_capacity: int
@@ -139,8 +136,7 @@ class TableGroup:
     is_active: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class TableRule:
+class TableRule(NamedTuple):
     table_id: UUID
     rule_type: Literal["block", "allow"]
     start_time: dt.time
@@ -155,8 +151,7 @@ class TableRule:
                 and (self.valid_until is None or day <= self.valid_until))
 
 
-@dataclass(frozen=True, slots=True)
-class Booking:
+class Booking(NamedTuple):
     """An existing reservation, as far as capacity is concerned."""
 
     id: UUID
@@ -192,8 +187,7 @@ class Booking:
         return self.occupied_until
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """Everything availability depends on, for a location and a range of dates."""
 
     location: Location
@@ -207,8 +201,7 @@ class Snapshot:
     bookings: tuple[Booking, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class AvailabilityRequest:
+class AvailabilityRequest(NamedTuple):
     date: dt.date
     party_size: int
     channel: str = "widget"
@@ -222,8 +215,7 @@ class AvailabilityRequest:
         return self.channel in ONLINE_CHANNELS
 
 
-@dataclass(frozen=True, slots=True)
-class SlotResult:
+class SlotResult(NamedTuple):
     time: dt.time
     start_at: dt.datetime
     available: bool
@@ -240,13 +232,11 @@ class SlotResult:
         return self.start_at + dt.timedelta(minutes=self.duration_minutes)
 
 
-@dataclass(frozen=True, slots=True)
-class ShiftResult:
+class ShiftResult(NamedTuple):
     shift: EffectiveShift
     slots: tuple[SlotResult, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class TicketResult:
+class TicketResult(NamedTuple):
     ticket: Ticket
-    shifts: tuple[ShiftResult, ...] = field(default_factory=tuple)
+    shifts: tuple[ShiftResult, ...] = ()
