@@ -31,7 +31,7 @@ B4_DAY = day(30)  # a Wednesday
 class LockClock:
     """Client-side hold time of the (location, date) lock: from open_under_lock's call (open_booking,
     the lock's statement, is its first) to the end of the booking's transaction, which is one pipeline
-    that ends with its COMMIT or ROLLBACK (couvert/pipelines.py)."""
+    that ends with its sync (couvert/pipelines.py): committed or rolled back."""
 
     def __init__(self) -> None:
         self.samples: list[float] = []

@@ -49,7 +49,7 @@ def warm(app_env, demo_location, host):
 
 def test_a_booking_waits_for_postgresql_twice(warm, demo_location):
     trips = _round_trips(lambda: book(demo_location, booking_body(warm, "19:00")))
-    assert trips == 2  # the claim, lock and snapshot; the writes with the COMMIT (it was six)
+    assert trips == 2  # the claim, lock and snapshot; the writes and the end (it was six)
 
 
 def test_an_availability_answer_waits_for_postgresql_twice(warm, demo_location):
@@ -60,7 +60,7 @@ def test_an_idempotent_booking_too(warm, demo_location):
     trips = _round_trips(lambda: book(demo_location, booking_body(warm, "19:30"), key="one-key"))
     assert trips == 2
     replayed = _round_trips(lambda: book(demo_location, booking_body(warm, "19:30"), key="one-key"))
-    assert replayed == 3  # the claim finds the key (nothing locked); the first booking is read; the COMMIT
+    assert replayed == 3  # the claim finds the key (nothing locked); the first booking is read; the end
 
 
 def _as_guest(location_id=None):

@@ -20,9 +20,9 @@
 --                    and answers the reservation as reservation_by_id reads it.
 --
 -- Both run as their caller (security invoker): every row they read or write is under the caller's
--- row-level security, as the statements they replace were.  The client sends BEGIN, begin_request,
--- open_booking and the snapshot's queries in one round trip, and book_reservation with the COMMIT in
--- the second (couvert/booking.py).
+-- row-level security, as the statements they replace were.  The client sends begin_request,
+-- open_booking and the snapshot's queries in one round trip, and book_reservation with the end of
+-- the transaction in the second (couvert/booking.py, couvert/pipelines.py).
 --
 -- The rate limits are counted with the writes, after the engine has decided: as before, a request
 -- the engine refuses counts nothing (it rolls back), and one client's concurrent requests read their

@@ -49,7 +49,7 @@ def validate_party(snapshot: Snapshot, request: AvailabilityRequest) -> None:
 def day_availability(db: Database, caller: RequestContext, location_id: UUID, request: AvailabilityRequest,
                      now: dt.datetime) -> DayAvailability:
     check_channel(caller, request.channel)
-    with db.transaction(caller, pipelined=True) as conn:  # two round trips: the snapshot, the COMMIT
+    with db.transaction(caller, pipelined=True) as conn:  # two round trips: the snapshot, the end
         snapshot = load_snapshot(conn, location_id, request.date)
     validate_party(snapshot, request)
     return DayAvailability(snapshot.location, request,

@@ -82,7 +82,7 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
         if idempotency_key is not None else None
     manage_tokens.load_secret()
     # Two round trips (migration 0035): the claim, the lock and the snapshot; then the booking's
-    # writes with the COMMIT.  The answer is read from what the last one returned.
+    # writes and the end of the transaction.  The answer is read from what the last one returned.
     with db.transaction(caller, pipelined=True) as conn:
         opening = open_under_lock(conn, caller, location_id, body, now, claim)
         replay = opening.replay()
@@ -97,7 +97,7 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
 
 class Booked(NamedTuple):
     """What book_under_lock wrote: the reservation, the deposit it waits for, and the cursor that holds
-    its row as reservation_by_id reads it (read it after the COMMIT, in a pipelined transaction)."""
+    its row as reservation_by_id reads it (read it once the transaction has ended, in a pipelined one)."""
 
     reservation_id: UUID
     deposit: DepositDue | None
@@ -150,7 +150,7 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
     """Book under the day's lock (open it, unless `opening` did).  With `hold_minutes` the reservation
     stays a draft that holds its table that long for the guest to confirm (a waitlist offer);
     otherwise it takes its first move.  The writes are sent, not waited for: in a pipelined
-    transaction they travel with the COMMIT."""
+    transaction they travel with its end."""
     opening = opening or open_under_lock(conn, caller, location_id, body, now)
     booking_settings, snapshot = opening.read()
     reservation_id = opening.reservation_id

@@ -152,8 +152,8 @@ class Database:
 
     @contextmanager
     def pipelined_transaction(self, ctx: RequestContext) -> Iterator[psycopg.Connection]:
-        """A transaction that is one pipeline from BEGIN to COMMIT (pipelines.transaction): BEGIN and
-        begin_request travel with the caller's first statements, and COMMIT with its last."""
+        """A transaction that is one pipeline (pipelines.transaction): begin_request travels with the
+        caller's first statements, and the end of the transaction with its last."""
         conn = self.connection()
         try:
             with pipelines.transaction(conn, lambda: self._begin(conn, ctx)):

@@ -1,10 +1,10 @@
 """Few round trips: statements sent in batches that travel together, and a transaction that is one
-pipeline from BEGIN to COMMIT (Database.pipelined_transaction).
+pipeline (Database.pipelined_transaction).
 
 psycopg's pipeline mode sends statements without waiting for their answers; reading an answer sends
 what is queued and waits for the answers so far (a round trip), and the pipeline's end syncs (one
 more).  Its transactions add two round trips of their own: it waits for BEGIN before anything else,
-and syncs at COMMIT before the pipeline's own sync.  A booking took six round trips this way and
+and syncs at COMMIT before the pipeline's own sync.  A booking took six round trips with them and
 takes two as one pipeline (bench/README.md, "Third pass")."""
 
 from __future__ import annotations
@@ -14,38 +14,34 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
-from psycopg.pq import PipelineStatus, TransactionStatus
+from psycopg.pq import PipelineStatus
 
-_BEGIN, _COMMIT, _ROLLBACK = "begin", "commit", "rollback"
+_ROLLBACK = "rollback"
 
 
 @contextmanager
 def transaction(conn: psycopg.Connection, begin: Callable[[], None]) -> Iterator[None]:
-    """One transaction, one pipeline: BEGIN and `begin` (the request's role and identity) are queued
-    with the block's first statements; reading an answer in the block is a round trip; COMMIT travels
-    with the last statements in the pipeline's only sync.
+    """One transaction, one pipeline: `begin` (the request's role and identity) is queued with the
+    block's first statements, reading an answer in the block is a round trip, and the pipeline's only
+    sync ends it with the block's last statements.
 
-    The connection is in autocommit for the block, so the transaction is spelled out: psycopg's own
-    would wait for BEGIN.  An error is raised when its batch's answers are read, or at the end; a block
-    that raises rolls back (ROLLBACK takes the COMMIT's place, or follows a database error, after which
-    the transaction waits, aborted)."""
+    The connection is in autocommit for the block and sends no BEGIN or COMMIT: PostgreSQL runs the
+    statements between two syncs as one implicit transaction and commits it at the sync (psycopg's
+    own transaction would wait for its BEGIN and sync at its COMMIT, two round trips more).  A
+    database error aborts the transaction, and the sync rolls it back; a block that raises queues a
+    ROLLBACK first (PostgreSQL warns "there is no transaction in progress": the implicit one is
+    rolled back all the same)."""
     conn.autocommit = True
     try:
-        try:
-            with conn.pipeline():
-                conn.execute(_BEGIN)
-                begin()
-                try:
-                    yield
-                except psycopg.Error:
-                    raise  # the pipeline is aborted: nothing more runs before its sync
-                except BaseException:
-                    conn.execute(_ROLLBACK)
-                    raise
-                conn.execute(_COMMIT)
-        finally:
-            if _usable(conn) and conn.info.transaction_status != TransactionStatus.IDLE:
+        with conn.pipeline():
+            begin()
+            try:
+                yield
+            except psycopg.Error:
+                raise  # the transaction is aborted: nothing more runs, the sync rolls it back
+            except BaseException:
                 conn.execute(_ROLLBACK)
+                raise
     finally:
         if _usable(conn):
             conn.autocommit = False
