@@ -107,7 +107,7 @@ returns setof public.reservation_answers
 language plpgsql as $$
 declare
   customer uuid;
-  written boolean := false;
+  inserted public.reservations;
   wait integer;
 begin
   if p_buckets is not null then
@@ -132,11 +132,11 @@ begin
       p_payment_amount, p_guest_notes, p_internal_notes, p_badges, p_references[i], p_manage_token_hash,
       p_hold_expires_at, p_policy_snapshot, p_start_at, p_end_at, p_occupied_until, p_booked_at, p_first_name,
       p_last_name, p_email, p_phone_number, p_locale)
-    on conflict (location_id, reference) do nothing;
-    written := found;
-    exit when written;
+    on conflict (location_id, reference) do nothing
+    returning * into inserted;
+    exit when inserted.id is not null;
   end loop;
-  if not written then
+  if inserted.id is null then
     raise exception 'could not find a free reservation reference';
   end if;
   insert into public.audit_log (location_id, entity_type, entity_id, action, old_value, new_value,
@@ -150,7 +150,9 @@ begin
     update public.idempotency_keys set status_code = 201, reservation_id = p_id
     where location_id = p_location_id and key = p_key;
   end if;
-  return query select * from public.reservation_answers a where a.id = p_id;
+  -- The row as inserted (the first move records, it changes nothing in it) with what the answer adds:
+  -- reservation_answers' row, without reading the reservation again.
+  return query select (inserted).*, d.* from public.reservation_answer_details(p_location_id, customer) d;
 end
 $$;
 comment on function public.book_reservation(uuid, uuid, text[], text, text, text, text, text, uuid, uuid, date, time,

@@ -23,22 +23,22 @@ select public.release_lapsed_holds(%(location_id)s,
 select public.find_or_create_customer(%(location_id)s, %(first_name)s, %(last_name)s, %(email)s,
                                       %(phone_number)s, %(locale)s) as id
 
+-- name: open_booking
 -- Opens a booking under its day's lock (migration 0035): names the new reservation as what the
 -- guest request is about, claims the Idempotency-Key, takes the (location, date) lock (unless the
--- tests' unsafe switch is on: a null timeout) and frees lapsed holds; answers the location's booking settings, or, for a key already used, the first booking's
--- record (and nothing is locked).  A lock wait longer than the timeout raises lock_not_available
--- (55P03), answered as a retryable 503.
--- name: open_booking
+-- tests' unsafe switch is on: a null timeout) and frees lapsed holds; answers the location's
+-- booking settings, or, for a key already used, the first booking's record (and nothing is
+-- locked).  A lock wait longer than the timeout raises lock_not_available (55P03), a retryable 503.
 select * from public.open_booking(%(location_id)s, %(day)s, %(now)s, %(subject_id)s, %(lock_timeout)s, %(key)s,
                                   %(request_hash)s, %(fingerprint)s, %(key_expires_at)s)
 
--- Writes a booking decided under the lock (migration 0035): the guest's rate limits counted (CV429
--- with the seconds to wait when over one; the request rolls back, count and all), the customer found by (location,
--- lower(email)) or created, never updated from a booking; the reservation with the first free
--- reference of those given (its table occupancy follows by trigger, under the exclusion constraint);
--- its 'created' audit row; its first move when written confirmed (with that reason); the
--- Idempotency-Key's reservation.  Answers the reservation as reservation_by_id reads it.
 -- name: book_reservation
+-- Writes a booking decided under the lock (migration 0035): the guest's rate limits counted (CV429
+-- with the seconds to wait when over one; the request rolls back, count and all); the customer
+-- found by (location, lower(email)) or created, never updated from a booking; the reservation with
+-- the first free reference of those given (its table occupancy follows by trigger, under the
+-- exclusion constraint); its 'created' audit row; its first move when written confirmed (with that
+-- reason); the Idempotency-Key's reservation.  Answers the reservation as reservation_by_id reads it.
 select * from public.book_reservation(
   %(id)s, %(location_id)s, %(references)s, %(first_name)s, %(last_name)s, %(email)s, %(phone_number)s, %(locale)s,
   %(ticket_id)s, %(shift_id)s, %(reservation_date)s, %(start_time)s, %(end_time)s, %(party_size)s, %(table_id)s,
@@ -59,8 +59,8 @@ values (%(location_id)s, %(entity_type)s, %(entity_id)s, %(action)s, %(old_value
 insert into public.outbox_events (location_id, reservation_id, kind, payload, next_attempt_at)
 values (%(location_id)s, %(reservation_id)s, %(kind)s, '{}'::jsonb, %(now)s)
 
--- The reservation with what its answer adds (migration 0035, reservation_answers).
 -- name: reservation_by_id
+-- The reservation with what its answer adds (migration 0035, reservation_answers).
 select * from public.reservation_answers where id = %(id)s
 
 -- name: set_payment_intent
