@@ -207,7 +207,7 @@ def book_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
         "first_move_reason": "booked" if born_confirmed else None,
         "key": opening.claimed_key, "now": now,
         # Counted with the writes: a request the engine refuses counts nothing (it rolls back).
-        **_rate_limits(caller, body),
+        **rate_limits.limits(caller, body.guest.email),
     }
     answer = _send_booking(conn, row, option=moves_now and not born_confirmed)
     deposit = DepositDue(reservation_id, location_id, to_cents(amount), snapshot.location.currency) \
@@ -234,10 +234,6 @@ def _references(count: int) -> list[str]:
     return ["".join(REFERENCE_ALPHABET[b % len(REFERENCE_ALPHABET)] for b in drawn[i:i + 6])
             for i in range(0, len(drawn), 6)]
 
-
-def _rate_limits(caller: RequestContext, body: BookingRequest) -> dict[str, Any]:
-    limits = rate_limits.counted(caller, body.guest.email)
-    return limits.params if limits is not None else rate_limits.NOT_COUNTED
 
 
 def _created(caller: RequestContext, body: BookingRequest, slot: SlotResult) -> dict[str, Any]:

@@ -82,5 +82,3 @@ class ChangeIn(SeatChoiceIn):
             given=frozenset(self.model_fields_set), time=dt.time.fromisoformat(self.time) if self.time else None,
             party_size=self.party_size, table_id=self.table_id, table_group_id=self.table_group_id,
             internal_notes=self.internal_notes, badges=tuple(self.badges) if self.badges is not None else None)
-
-

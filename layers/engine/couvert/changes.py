@@ -24,7 +24,7 @@ from couvert.formats import hhmm
 from couvert.queries import query
 from couvert.requests import ReservationChange
 from couvert.reservations import reservation_json
-from couvert.seating import SeatChoice, Stay, locked_snapshot, recheck
+from couvert.seating import SeatChoice, Stay, locked_snapshot, recheck, without_reservation
 
 # A change of time or party size is told to a guest whose booking they know of.
 GUEST_KNOWS = frozenset({"pending_payment", "option", "confirmed"})
@@ -104,7 +104,6 @@ def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID
     Under the booking lock, with the reservation itself left out of the snapshot; returns the
     (table_id, table_group_id) chosen, (None, None) when nothing fits (the reservation is unchanged).
     """
-
     with db.transaction(caller) as conn:
         current = conn.cursor(row_factory=dict_row).execute(
             query("reservation_for_change"), {"id": reservation_id}).fetchone()
@@ -117,7 +116,7 @@ def auto_assign_table(db: Database, caller: RequestContext, reservation_id: UUID
         itself = next((b for b in snapshot.bookings if b.id == reservation_id), None)
         if itself is None:  # not holding capacity (cancelled, lapsed): nothing to seat
             return None, None
-        snapshot = snapshot._replace(bookings=tuple(b for b in snapshot.bookings if b.id != reservation_id))
+        snapshot = without_reservation(snapshot, reservation_id)
         online = current["channel"] in ("widget", "google", "third_party")
         table_id, group_id = AvailabilityEngine(snapshot, now).choose_table(itself, online)
         if table_id or group_id:

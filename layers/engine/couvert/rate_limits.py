@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -26,36 +26,22 @@ def _bucket(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
-class Counted(NamedTuple):
-    """What a guest's creation counts against: hashed buckets (its address, its e-mail address), their
-    limits, and the window."""
-
-    buckets: list[str]
-    limits: list[int]
-    window_seconds: int
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {"buckets": self.buckets, "limits": self.limits, "window_seconds": self.window_seconds}
-
-
-NOT_COUNTED = {"buckets": None, "limits": None, "window_seconds": None}
-
-
-def counted(caller: RequestContext, email: str | None) -> Counted | None:
-    """What this creation counts against; None when nothing is counted (operators, the system making
+def limits(caller: RequestContext, email: str | None) -> dict[str, Any]:
+    """take_rate_limit's buckets, their limits and the window for this creation: the caller's address
+    and the e-mail address, hashed.  All None when nothing is counted (operators, the system making
     waitlist offers, a guest with neither address nor e-mail)."""
-    if caller.actor_type != "guest":
-        return None
-    settings = get_settings()
-    buckets, limits = [], []
-    if caller.address:
-        buckets.append(_bucket("address", caller.address))
-        limits.append(settings.guest_creations_per_address)
-    if email:
-        buckets.append(_bucket("email", email.strip().lower()))
-        limits.append(settings.guest_creations_per_email)
-    return Counted(buckets, limits, settings.rate_limit_window_seconds) if buckets else None
+    buckets, counts = [], []
+    if caller.actor_type == "guest":
+        settings = get_settings()
+        if caller.address:
+            buckets.append(_bucket("address", caller.address))
+            counts.append(settings.guest_creations_per_address)
+        if email:
+            buckets.append(_bucket("email", email.strip().lower()))
+            counts.append(settings.guest_creations_per_email)
+    if not buckets:
+        return {"buckets": None, "limits": None, "window_seconds": None}
+    return {"buckets": buckets, "limits": counts, "window_seconds": get_settings().rate_limit_window_seconds}
 
 
 def count(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, email: str | None,
@@ -63,15 +49,15 @@ def count(conn: psycopg.Connection, caller: RequestContext, location_id: UUID, e
     """Count this creation against the caller's address and e-mail; `check` its cursor for the verdict.
     Nothing is counted for a location that is unknown or inactive.  None when nothing is counted.
     (A booking counts inside book_reservation, with its writes: migration 0035.)"""
-    limits = counted(caller, email)
-    if limits is None:
+    params = limits(caller, email)
+    if params["buckets"] is None:
         return None
-    return conn.execute(query("take_rate_limit"), {"location_id": location_id, **limits.params, "now": now})
+    return conn.execute(query("take_rate_limit"), {"location_id": location_id, **params, "now": now})
 
 
-def check(counted_cursor: psycopg.Cursor | None) -> None:
+def check(counted: psycopg.Cursor | None) -> None:
     """RateLimited when `count` found the caller over a limit."""
-    row = counted_cursor.fetchone() if counted_cursor is not None else None
+    row = counted.fetchone() if counted is not None else None
     if row is not None and row["wait"]:
         raise RateLimited("too many bookings from this client or e-mail address; try again later",
                           retry_after_seconds=row["wait"])

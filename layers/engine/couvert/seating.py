@@ -152,7 +152,8 @@ def seat(engine: AvailabilityEngine, day: dt.date, ticket: Ticket, slot: SlotRes
     return slot
 
 
-def _without(snapshot: Snapshot, reservation_id: UUID) -> Snapshot:
+def without_reservation(snapshot: Snapshot, reservation_id: UUID) -> Snapshot:
+    """The snapshot with a reservation left out: what a re-check of that reservation sees."""
     return snapshot._replace(bookings=tuple(b for b in snapshot.bookings if b.id != reservation_id))
 
 
@@ -174,7 +175,7 @@ def recheck(conn: psycopg.Connection, current: dict[str, Any], now: dt.datetime,
     else at the engine's choice; raises SlotUnavailable with the engine's reason otherwise.
     """
     day = current["reservation_date"]
-    snapshot = _without(locked_snapshot(conn, current["location_id"], day, now), current["id"])
+    snapshot = without_reservation(locked_snapshot(conn, current["location_id"], day, now), current["id"])
     ticket = snapshot.tickets[current["ticket_id"]]
     party_size = party_size or current["party_size"]
     respect_window = booking_window == "apply" or (
@@ -210,7 +211,7 @@ def free_seat(conn: psycopg.Connection, current: dict[str, Any], now: dt.datetim
     reservation's own table when still free, else the engine's choice.  Only tables are checked — the
     party came; pacing and covers were decided when it booked."""
     day = current["reservation_date"]
-    snapshot = _without(locked_snapshot(conn, current["location_id"], day, now), current["id"])
+    snapshot = without_reservation(locked_snapshot(conn, current["location_id"], day, now), current["id"])
     engine = AvailabilityEngine(snapshot, now)
     stay = (current["start_at"], current["end_at"], current["occupied_until"])
     if table_id is not None:
