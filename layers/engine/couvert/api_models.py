@@ -1,8 +1,7 @@
 """The bodies that create (docs/api.md): a booking and a waitlist entry, with their guest, as pydantic
 models so the OpenAPI document describes them, and their mapping to the domain's requests.  The
 bodies that change what exists are in change_models.py: a function builds the models of its own
-routes only (a model costs a millisecond or two at every cold start; the guest's EmailStr loads
-email_validator, about fifteen more)."""
+routes only (a model costs a millisecond or two at every cold start)."""
 
 from __future__ import annotations
 
@@ -10,9 +9,9 @@ import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from couvert.body_types import SeatChoiceIn, WallTime
+from couvert.body_types import EmailAddress, SeatChoiceIn, WallTime
 from couvert.requests import BookingRequest, Guest, WaitlistRequest
 
 
@@ -21,7 +20,7 @@ class GuestIn(BaseModel):
 
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    email: EmailStr
+    email: EmailAddress
     # As the guest types it; read in the location's country and stored in E.164 (couvert.phones).
     phone: str | None = Field(None, max_length=32, pattern=r"^[0-9+()./ -]*$")
     locale: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")

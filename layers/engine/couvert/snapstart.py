@@ -4,6 +4,8 @@ With SnapStart, Lambda runs a function's init once when a version is published, 
 execution environment's memory, and resumes every new environment from that snapshot, possibly
 days later and many times over.  Whatever the snapshot holds is then shared and stale:
 
+* before the snapshot, what a function loads on first use and its requests need (the guest's e-mail
+  check: couvert.body_types) is loaded, so that no restored environment pays for it again;
 * before the snapshot, the execution environment's database connections are closed: a socket
   frozen into a snapshot would be resumed by many environments at once, long after the server (or
   RDS Proxy) dropped it;
@@ -19,6 +21,15 @@ function imports this module through couvert.db, so the runtime finds the hooks.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+
+# What a module loads on first use that its function's requests need: run before the snapshot, so
+# that a restored environment has it loaded (without SnapStart, the first request that needs it).
+_PRIMERS: list[Callable[[], object]] = []
+
+
+def prime_before_snapshot(primer: Callable[[], object]) -> None:
+    _PRIMERS.append(primer)
 
 
 def drop_cached_secrets() -> None:
@@ -34,6 +45,8 @@ def drop_cached_secrets() -> None:
 def before_snapshot() -> None:
     from couvert.db import close_connections
 
+    for primer in _PRIMERS:
+        primer()
     close_connections()
 
 
