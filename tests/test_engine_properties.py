@@ -114,3 +114,16 @@ def test_auto_assign_picks_what_availability_would(w):
             assert AvailabilityEngine(w.snapshot(), NOON_BEFORE).choose_table(booking, online) == (
                 slot.table_id, slot.table_group_id)
             break
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_a_booking_s_single_slot_is_the_day_listing_s(w):
+    """evaluate computes the requested slot alone (a booking's check): its verdict, table and stay are
+    the listing's for that time, squeeze, pacing, rules and overbooking included."""
+    _, ticket, _ = w.handles
+    engine = w.engine()
+    for time, slot in _available(engine, w).items():
+        _, evaluated = AvailabilityEngine(w.snapshot(), NOON_BEFORE).evaluate(
+            AvailabilityRequest(w.day, w.party, w.channel), ticket, time)
+        assert evaluated == slot

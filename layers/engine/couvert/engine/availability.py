@@ -158,11 +158,10 @@ class AvailabilityEngine:
         found: tuple[EffectiveShift, SlotResult] | None = None
         for ticket, linked in self.offered(request._replace(ticket_id=ticket_id)):
             for shift, st in linked:
-                for slot in self._shift_slots(request, ticket, shift, st):
-                    if slot.time == time:
-                        if slot.available:
-                            return shift, slot
-                        found = found or (shift, slot)
+                for slot in self._shift_slots(request, ticket, shift, st, only=time):
+                    if slot.available:
+                        return shift, slot
+                    found = found or (shift, slot)
         return found
 
     # -- slots of one shift ----------------------------------------------------------------
@@ -185,8 +184,15 @@ class AvailabilityEngine:
         return cached
 
     def _shift_slots(self, request: AvailabilityRequest, ticket: Ticket, shift: EffectiveShift,
-                     st: ShiftTicket) -> tuple[SlotResult, ...]:
+                     st: ShiftTicket, only: dt.time | None = None) -> tuple[SlotResult, ...]:
+        """The shift's slots, or with `only` the one at that arrival time (none when it is not one): a
+        slot's verdict depends on its own stay alone, so a booking computes one slot, not the shift's."""
         walls, starts = self._slot_times(shift)
+        if only is not None:
+            k = bisect_left(walls, only)
+            if k == len(walls) or walls[k] != only:
+                return ()
+            walls, starts = walls[k:k + 1], starts[k:k + 1]
         if not starts:
             return ()
         counts = self._counts.get((shift.shift_id.int, ticket.id.int, shift.date), _NO_COUNTS)
