@@ -2,19 +2,19 @@
 declare them, Powertools validates every answer against them, and the OpenAPI document describes
 each body.  (Availability's bodies are in availability_models.py; the operator's evening, guests'
 records and data, and the outbox in operator_responses.py; Stripe's acknowledgement in
-webhook_responses.py.)  Each function builds the models of its own routes only: a model costs its
-function a millisecond or two at every cold start (bench/README.md, B7)."""
+webhook_responses.py.)  Each function loads the models of its own routes only (couvert/shapes.py;
+bench/README.md, B7)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from couvert.webhook_responses import OmitNone
+from couvert.shapes import OmitNone, Shape
 
 
-class CustomerOut(BaseModel):
+class CustomerOut(Shape):
     id: str | None
     first_name: str | None
     last_name: str | None
@@ -22,19 +22,19 @@ class CustomerOut(BaseModel):
     phone_number: str | None
 
 
-class RefundOut(BaseModel):
+class RefundOut(Shape):
     amount: str
     currency: str
 
 
-class CancellationOut(BaseModel):
+class CancellationOut(Shape):
     """What cancelling now gives back (the status machine's own rule), shown before one confirms."""
 
     refund: RefundOut
     free_until: str  # cancelling until then refunds the whole deposit
 
 
-class GuestReservationOut(BaseModel):
+class GuestReservationOut(Shape):
     """A reservation as its guest sees it: never operator notes or the risk model's reasoning."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,7 +70,7 @@ class GuestReservationOut(BaseModel):
     cancellation: CancellationOut | None = None
 
 
-class AlertOut(BaseModel):
+class AlertOut(Shape):
     note: str
     note_type: str
 
@@ -88,7 +88,7 @@ class ReservationOut(GuestReservationOut):
 Reservation = ReservationOut | GuestReservationOut
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Shape):
     provider: str = "stripe"
     payment_intent_id: str
     client_secret: str | None  # only for the caller who made the booking
@@ -97,14 +97,14 @@ class PaymentOut(BaseModel):
     expires_at: str | None
 
 
-class CreatedOut(BaseModel):
+class CreatedOut(Shape):
     reservation: Reservation
     payment: PaymentOut | None
     manage_token: str | None  # only for the caller who made the booking (a replay from elsewhere: null)
 
 
 
-class ReservationEnvelope(BaseModel):
+class ReservationEnvelope(Shape):
     reservation: Reservation
 
 
@@ -112,7 +112,7 @@ class TransitionOut(OmitNone, ReservationEnvelope):
     refund: RefundOut | None = None  # only when cancelling
 
 
-class WaitlistEntryOut(BaseModel):
+class WaitlistEntryOut(Shape):
     id: str
     location_id: str
     customer_id: str
@@ -128,9 +128,9 @@ class WaitlistEntryOut(BaseModel):
     offer_expires_at: str | None = None
 
 
-class WaitlistEntryEnvelope(BaseModel):
+class WaitlistEntryEnvelope(Shape):
     entry: WaitlistEntryOut
 
 
-class WaitlistListOut(BaseModel):
+class WaitlistListOut(Shape):
     entries: list[WaitlistEntryOut]

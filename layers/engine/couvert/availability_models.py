@@ -7,15 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
-from pydantic import BaseModel
-
 from couvert.availability_service import DayAvailability
 from couvert.engine import CalendarDay
 from couvert.engine.model import Location, Policy
 from couvert.formats import hhmm, money
+from couvert.shapes import Shape
 
 
-class PolicyOut(BaseModel):
+class PolicyOut(Shape):
     payment_type: str
     payment_amount: str | None
     currency: str
@@ -30,7 +29,7 @@ class PolicyOut(BaseModel):
                    reconfirm_enabled=policy.reconfirm_enabled)
 
 
-class SlotOut(BaseModel):
+class SlotOut(Shape):
     time: str
     available: bool
     slot_type: str
@@ -38,7 +37,7 @@ class SlotOut(BaseModel):
     duration_minutes: int
 
 
-class ShiftOut(BaseModel):
+class ShiftOut(Shape):
     shift_id: UUID
     name: str
     closed: bool
@@ -46,7 +45,7 @@ class ShiftOut(BaseModel):
     slots: list[SlotOut]
 
 
-class TicketOut(BaseModel):
+class TicketOut(Shape):
     ticket_id: UUID
     name: str
     description: str | None
@@ -54,7 +53,7 @@ class TicketOut(BaseModel):
     shifts: list[ShiftOut]
 
 
-class AvailabilityOut(BaseModel):
+class AvailabilityOut(Shape):
     location_id: UUID
     date: dt.date
     timezone: str
@@ -81,14 +80,14 @@ class AvailabilityOut(BaseModel):
                 for t in day.tickets])
 
 
-class CalendarDayOut(BaseModel):
+class CalendarDayOut(Shape):
     date: dt.date
     status: str
     available_slots: int
     first_available: str | None
 
 
-class CalendarOut(BaseModel):
+class CalendarOut(Shape):
     location_id: UUID
     timezone: str
     party_size: int

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from couvert import snapstart
+from couvert.shapes import Shape
 
 WallTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, location-local")]
 
@@ -27,7 +28,7 @@ EmailAddress = Annotated[str, AfterValidator(_email_address), WithJsonSchema({"t
 snapstart.prime_before_snapshot(lambda: _email_address("guest@example.com"))
 
 
-class SeatChoiceIn(BaseModel):
+class SeatChoiceIn(Shape):
     """An operator may name a table or a table group, not both."""
 
     @model_validator(mode="after")

@@ -8,15 +8,16 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from couvert.body_types import SeatChoiceIn, WallTime
 from couvert.requests import ReservationChange
+from couvert.shapes import Shape
 
 Status = Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(Shape):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
     to: Status
@@ -27,7 +28,7 @@ class TransitionIn(BaseModel):
     table_id: UUID | None = None
 
 
-class CustomerChangeIn(BaseModel):
+class CustomerChangeIn(Shape):
     """PATCH /v1/locations/{id}/customers/{customer_id} (operators): only the fields given change;
     `phone` or `notes` set to null clear them."""
 
@@ -49,7 +50,7 @@ class CustomerChangeIn(BaseModel):
         return given
 
 
-class CustomerNoteIn(BaseModel):
+class CustomerNoteIn(Shape):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     note: str = Field(min_length=1, max_length=2000)
@@ -57,7 +58,7 @@ class CustomerNoteIn(BaseModel):
     is_alert: bool = False  # shown with every booking of this guest
 
 
-class OverbookingIn(BaseModel):
+class OverbookingIn(Shape):
     """PUT .../shifts/{shift_id}/tickets/{ticket_id}/overbooking (owners and managers)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from couvert.api_responses import ReservationOut
+from couvert.shapes import Shape
 
 
-class CustomerExportOut(BaseModel):
+class CustomerExportOut(Shape):
     """Everything held about one guest at one location (GDPR access and portability)."""
 
     exported_at: str
@@ -24,19 +23,19 @@ class CustomerExportOut(BaseModel):
     audit_trail: list[dict[str, Any]]
 
 
-class CustomerErasedOut(BaseModel):
+class CustomerErasedOut(Shape):
     customer_id: str
     erased_at: str
     erased: dict[str, int]  # rows anonymised, per kind
 
 
-class RiskFactorOut(BaseModel):
+class RiskFactorOut(Shape):
     factor: str
     value: Any
     contribution: float
 
 
-class RiskCallOut(BaseModel):
+class RiskCallOut(Shape):
     """A high-risk reservation to reconfirm by phone."""
 
     reservation_id: str
@@ -51,13 +50,13 @@ class RiskCallOut(BaseModel):
     top_factors: list[RiskFactorOut]
 
 
-class OverbookingOut(BaseModel):
+class OverbookingOut(Shape):
     ticket_id: str
     ticket_name: str
     overbooking_covers: int
 
 
-class ShiftRiskOut(BaseModel):
+class ShiftRiskOut(Shape):
     location_id: str
     shift_id: str
     reservation_date: str
@@ -71,17 +70,17 @@ class ShiftRiskOut(BaseModel):
     to_reconfirm: list[RiskCallOut]
 
 
-class OverbookingSetOut(BaseModel):
+class OverbookingSetOut(Shape):
     shift_id: str
     ticket_id: str
     overbooking_covers: int
 
 
-class ShiftRiskListOut(BaseModel):
+class ShiftRiskListOut(Shape):
     shifts: list[ShiftRiskOut]
 
 
-class VisitOut(BaseModel):
+class VisitOut(Shape):
     id: str
     reference: str
     date: str
@@ -92,7 +91,7 @@ class VisitOut(BaseModel):
     ticket_id: str
 
 
-class NoteOut(BaseModel):
+class NoteOut(Shape):
     id: str
     note: str
     note_type: str
@@ -101,7 +100,7 @@ class NoteOut(BaseModel):
     created_at: str
 
 
-class CustomerCardOut(BaseModel):
+class CustomerCardOut(Shape):
     id: str
     location_id: str
     first_name: str
@@ -128,11 +127,11 @@ class CustomerCardOut(BaseModel):
     alerts: list[NoteOut]  # the notes shown with every booking of this guest
 
 
-class NoteEnvelope(BaseModel):
+class NoteEnvelope(Shape):
     note: NoteOut
 
 
-class OutboxEventOut(BaseModel):
+class OutboxEventOut(Shape):
     id: str
     reservation_id: str | None
     kind: str
@@ -144,15 +143,15 @@ class OutboxEventOut(BaseModel):
     processed_at: str | None
 
 
-class OutboxListOut(BaseModel):
+class OutboxListOut(Shape):
     events: list[OutboxEventOut]
 
 
-class OutboxEventEnvelope(BaseModel):
+class OutboxEventEnvelope(Shape):
     event: OutboxEventOut
 
 
-class FloorTableOut(BaseModel):
+class FloorTableOut(Shape):
     id: str
     name: str
     area: str
@@ -161,7 +160,7 @@ class FloorTableOut(BaseModel):
     group_ids: list[str]  # the table groups it joins into
 
 
-class FloorShiftOut(BaseModel):
+class FloorShiftOut(Shape):
     """One shift of the day with each ticket's pacing and cover limits (the console's summary)."""
 
     shift_id: str
@@ -174,7 +173,7 @@ class FloorShiftOut(BaseModel):
     tickets: list[dict[str, Any]]
 
 
-class ReservationListOut(BaseModel):
+class ReservationListOut(Shape):
     """The evening: its reservations, the floor they are laid out on, and the shifts' limits."""
 
     reservations: list[ReservationOut]

@@ -1,0 +1,41 @@
+"""The base of every HTTP body and answer model (the `*_models.py` and `*_responses.py` modules).
+
+A pydantic model builds its validator and serializer when its class is made: a millisecond or so
+each, some forty models in the larger functions, at every cold start, for routes most environments
+never serve.  These models build on first use instead (`defer_build`), and every one a function
+loaded is built before a SnapStart snapshot, so that a restored environment has them all ready;
+without SnapStart, an environment's first request builds what its route needs.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, model_serializer
+
+from couvert import snapstart
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class OmitNone(Shape):
+    """A body whose optional parts are left out when absent ({"received": true}, not "duplicate": null)."""
+
+    @model_serializer(mode="wrap")
+    def _without_none(self, handler):
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
+def _every_shape(cls: type[Shape] = Shape):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _every_shape(sub)
+
+
+def build_every_shape() -> None:
+    """Build every model defined so far (the function's own: a function imports only its routes')."""
+    for shape in _every_shape():
+        shape.model_rebuild()
+
+
+snapstart.prime_before_snapshot(build_every_shape)
