@@ -178,3 +178,27 @@ def test_a_change_in_the_guests_history_rescores_their_next_five_reservations_on
            from reservations where customer_id = %s order by start_at""", (guest,))]
     assert after[:5] == pytest.approx(expected[:5]) and all(a > b for a, b in zip(after[:5], before[:5], strict=True))
     assert after[5:] == before[5:]
+
+
+def test_several_changes_of_a_guests_counts_in_one_transaction_rescore_once_at_commit(scored):
+    """A scheduled run marking a guest's missed reservations rescored the same next five at every
+    no-show (migration 0038): now the rescoring waits for the commit and runs once, for the final
+    counts, so each of the five is written once."""
+    guest = scored.customer(visits=3)
+    for days in range(6):
+        scored(customer_id=guest, start=START + dt.timedelta(days=days))
+    conn = scored.conn
+
+    def updated():
+        return conn.execute("select n_tup_upd from pg_stat_xact_user_tables where relid = 'reservations'::regclass"
+                            ).fetchone()["n_tup_upd"]
+
+    with conn.transaction():
+        for count in (1, 2, 3):
+            conn.execute("update customers set no_show_count = %s where id = %s", (count, guest))
+        assert updated() == 0  # nothing rescored yet: the old trigger had rewritten the five three times
+        conn.execute("set constraints public.customers_rescore_upcoming immediate")  # what the commit runs
+        assert updated() == 5
+    factors = conn.execute("select risk_factors from reservations where customer_id = %s order by start_at limit 5",
+                           (guest,)).fetchall()
+    assert {f["risk_factors"]["factors"][0]["value"]["no_shows"] for f in factors} == {3}
