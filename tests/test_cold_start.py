@@ -134,3 +134,23 @@ def test_as_deployed_no_function_scans_the_installed_distributions_at_import(nam
     deployed = {**ENV, **function_environment()}
     assert scans(deployed) == 0
     assert scans({k: v for k, v in deployed.items() if k != "PYDANTIC_DISABLE_PLUGINS"}) > 0
+
+
+SETTLED = """
+import gc, sys
+sys.path.insert(0, {path!r})
+import app
+print(gc.get_freeze_count(), gc.get_threshold()[0], len(gc.get_objects(generation=2)))
+"""
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_what_init_built_is_out_of_the_collectors_way(name):
+    """The end of each function's init freezes what it built (couvert/memory.py): the collector's
+    passes during requests no longer walk the modules, schemas and routes."""
+    result = subprocess.run([sys.executable, "-c", SETTLED.format(path=str(ROOT / "functions" / name))],
+                            capture_output=True, text=True, env=ENV)
+    assert result.returncode == 0, result.stderr
+    frozen, threshold, oldest = map(int, result.stdout.split())
+    assert frozen > 20_000 and oldest < frozen / 20
+    assert threshold == 10_000

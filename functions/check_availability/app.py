@@ -19,6 +19,7 @@ from couvert.availability_models import AvailabilityOut, CalendarOut
 from couvert.db import get_database
 from couvert.engine import AvailabilityRequest
 from couvert.http import create_app
+from couvert.memory import settle_after_init
 from couvert.observability import logger, metrics, tracer
 from couvert.settings import current_time, get_settings
 
@@ -67,3 +68,6 @@ def get_openapi():
 @metrics.log_metrics
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+settle_after_init()  # the end of init: what it built lives as long as the environment

@@ -17,6 +17,7 @@ from couvert.api_responses import CreatedOut, WaitlistEntryEnvelope, WaitlistLis
 from couvert.auth import caller_from_event, require_operator
 from couvert.db import get_database
 from couvert.http import create_app
+from couvert.memory import settle_after_init
 from couvert.observability import logger, metrics, tracer
 from couvert.settings import current_time, get_settings
 
@@ -62,3 +63,6 @@ def list_waitlist(location_id: UUID, date: Annotated[dt.date, Query()]) -> Waitl
 @metrics.log_metrics
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+settle_after_init()  # the end of init: what it built lives as long as the environment

@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import sweeps
 from couvert.db import get_database
+from couvert.memory import settle_after_init
 from couvert.messaging import get_messenger
 from couvert.observability import logger, metrics, tracer
 from couvert.settings import current_time, get_settings
@@ -46,3 +47,6 @@ def lambda_handler(event, context):
         metrics.add_metric(name=f"{job.job}_duration", unit=MetricUnit.Seconds, value=job.seconds)
     metrics.add_metric(name="outbox_backlog_age", unit=MetricUnit.Seconds, value=run.backlog_age_seconds)
     return {"counts": run.counts(), "backlog_age_seconds": run.backlog_age_seconds}
+
+
+settle_after_init()  # the end of init: what it built lives as long as the environment

@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from couvert import stripe_events
 from couvert.db import get_database
 from couvert.http import create_app
+from couvert.memory import settle_after_init
 from couvert.observability import logger, metrics, tracer
 from couvert.payments import get_payments, stripe_secrets
 from couvert.settings import current_time, get_settings
@@ -38,3 +39,6 @@ def stripe_webhook() -> WebhookAck:
 @metrics.log_metrics
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+settle_after_init()  # the end of init: what it built lives as long as the environment

@@ -24,6 +24,7 @@ from couvert.change_models import (
 )
 from couvert.db import get_database
 from couvert.http import create_app
+from couvert.memory import settle_after_init
 from couvert.observability import logger, metrics, tracer
 from couvert.operator_responses import (
     CustomerCardOut,
@@ -153,3 +154,6 @@ def _operator():
 @metrics.log_metrics
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+settle_after_init()  # the end of init: what it built lives as long as the environment

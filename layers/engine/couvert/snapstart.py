@@ -44,9 +44,11 @@ def drop_cached_secrets() -> None:
 
 def before_snapshot() -> None:
     from couvert.db import close_connections
+    from couvert.memory import settle_after_init
 
     for primer in _PRIMERS:
         primer()
+    settle_after_init()  # what the primers built, too
     close_connections()
 
 
