@@ -3,8 +3,6 @@ models so the OpenAPI document describes them, and their mapping to the domain's
 bodies that change what exists are in change_models.py: a function builds the models of its own
 routes only (couvert/shapes.py)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID

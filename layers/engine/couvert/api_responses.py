@@ -5,8 +5,6 @@ records and data, and the outbox in operator_responses.py; Stripe's acknowledgem
 webhook_responses.py.)  Each function loads the models of its own routes only (couvert/shapes.py;
 bench/README.md, B7)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import ConfigDict

@@ -2,8 +2,6 @@
 them; and the mapping from engine results to them.  Apart from the request models (api_models.py)
 so that check_availability, which answers them and reads no body, imports no e-mail validation."""
 
-from __future__ import annotations
-
 import datetime as dt
 from uuid import UUID
 
@@ -23,7 +21,7 @@ class PolicyOut(Shape):
     reconfirm_enabled: bool
 
     @classmethod
-    def of(cls, policy: Policy, currency: str) -> PolicyOut:
+    def of(cls, policy: Policy, currency: str) -> "PolicyOut":
         return cls(payment_type=policy.payment_type, payment_amount=money(policy.payment_amount), currency=currency,
                    cancel_free_hours=policy.cancel_free_hours, cancel_refund_pct=policy.cancel_refund_pct,
                    reconfirm_enabled=policy.reconfirm_enabled)
@@ -62,7 +60,7 @@ class AvailabilityOut(Shape):
     tickets: list[TicketOut]
 
     @classmethod
-    def of(cls, day: DayAvailability) -> AvailabilityOut:
+    def of(cls, day: DayAvailability) -> "AvailabilityOut":
         location, request = day.location, day.request
         return cls(
             location_id=location.id, date=request.date, timezone=location.timezone,
@@ -94,7 +92,7 @@ class CalendarOut(Shape):
     days: list[CalendarDayOut]
 
     @classmethod
-    def of(cls, location: Location, party_size: int, days: list[CalendarDay]) -> CalendarOut:
+    def of(cls, location: Location, party_size: int, days: list[CalendarDay]) -> "CalendarOut":
         return cls(location_id=location.id, timezone=location.timezone, party_size=party_size,
                    days=[CalendarDayOut(date=d.date, status=d.status, available_slots=d.available_slots,
                                         first_available=hhmm(d.first_available)) for d in days])

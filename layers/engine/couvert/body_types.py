@@ -1,8 +1,6 @@
 """What the request bodies share (api_models.py creates, change_models.py changes): a wall-clock time,
 a guest's e-mail address, and an operator's choice of a table or a table group."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator

@@ -2,8 +2,6 @@
 record and notes, a shift's overbooking; as pydantic models so the OpenAPI document describes them,
 and their mapping to the domain's requests.  The bodies that create are in api_models.py."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated, Any, Literal
 from uuid import UUID

@@ -2,8 +2,6 @@
 guests' records and data, the outbox): what openapi.json documents for them.  Guest-facing shapes
 are in couvert.api_responses."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from couvert.api_responses import ReservationOut

@@ -1,7 +1,5 @@
 """Configuration: one validated model, read from the environment once per cold start."""
 
-from __future__ import annotations
-
 import datetime as dt
 import os
 from functools import lru_cache
@@ -62,13 +60,13 @@ class Settings(BaseModel):
     aws_lambda_function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
 
     @model_validator(mode="after")
-    def _no_test_switches_in_lambda(self) -> Settings:
+    def _no_test_switches_in_lambda(self) -> "Settings":
         if self.aws_lambda_function_name and (self.frozen_now or self.unsafe_skip_booking_lock):
             raise ValueError("COUVERT_FROZEN_NOW and COUVERT_UNSAFE_SKIP_BOOKING_LOCK are for tests and demos; "
                              "they are refused in Lambda")
         return self
 
-    def require(self, *needs: str) -> Settings:
+    def require(self, *needs: str) -> "Settings":
         """What a function cannot run without, checked at its cold start so a deployment missing it
         fails at once instead of on the first request."""
         if "operator_tokens" in needs and self.aws_lambda_function_name and not (

@@ -1,8 +1,6 @@
 """Stripe's acknowledgement of a webhook.  Apart from the reservation answers (api_responses.py),
 which the webhook function never builds."""
 
-from __future__ import annotations
-
 from couvert.shapes import OmitNone
 
 
