@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
+from operator import sub
 from typing import NamedTuple
 from uuid import UUID
 
@@ -103,14 +104,15 @@ class AvailabilityEngine:
             if not booking.holds_capacity(now):
                 continue
             grouped[(booking.shift_id.int, booking.ticket_id.int, booking.date)].append(booking)
-            for table_id in booking.table_ids:
-                occupancy[table_id.int].append((booking.start_at, booking.table_free_at))
+            if booking.table_ids:
+                stay = (booking.start_at, booking.table_free_at)
+                for table_id in booking.table_ids:
+                    occupancy[table_id.int].append(stay)
         self._occupancy: dict[int, tuple[tuple[dt.datetime, ...], tuple[dt.datetime, ...], dt.timedelta]] = {}
         for table_id, intervals in occupancy.items():
             intervals.sort()
-            self._occupancy[table_id] = (
-                tuple(a for a, _ in intervals), tuple(b for _, b in intervals),
-                max(b - a for a, b in intervals))
+            starts, ends = zip(*intervals, strict=True)  # pairs: the stays (start, free at) as columns
+            self._occupancy[table_id] = (starts, ends, max(map(sub, ends, starts)))
         self._counts: dict[tuple[int, int, dt.date], _Counts] = {}
         for key, bookings in grouped.items():
             bookings.sort(key=lambda b: b.start_at)
@@ -362,8 +364,11 @@ class AvailabilityEngine:
                 i = bisect_left(occ_starts, window_start - longest)
                 j = bisect_left(occ_starts, window_end)
                 for a, b in zip(occ_starts[i:j], occ_ends[i:j], strict=True):
-                    # slot k is blocked when starts[k] < b and occupied_ends[k] > a
-                    mask &= ~_bit_range(bisect_right(occupied_ends, a), bisect_left(starts, b))
+                    # slot k is blocked when starts[k] < b and occupied_ends[k] > a (_bit_range, inline:
+                    # this loop runs for every stay on every table)
+                    lo, hi = bisect_right(occupied_ends, a), bisect_left(starts, b)
+                    if hi > lo:
+                        mask &= ~(((1 << (hi - lo)) - 1) << lo)
             rules = self._rules.get(table.id.int)
             if rules:
                 mask &= self._rule_mask(rules, day, starts, stay_ends, full)
