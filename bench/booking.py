@@ -233,30 +233,47 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def pgbench_tps(server_url: str, clients: int, seconds: int) -> tuple[float, float | None, float | None]:
-    """pgbench tpcb-like: its TPS, and the server time and server CPU of one transaction (ms, when
-    measurable)."""
-    from couvert_dev.pgcluster import find_bindir
+class Pgbench:
+    """pgbench tpcb-like at the same concurrency as B5, on its own database, run in windows between
+    B5's: its TPS, and its server time and server CPU per transaction (ms, when measurable)."""
 
-    info = psycopg.conninfo.conninfo_to_dict(server_url)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute("drop database if exists couvert_pgbench with (force)")
-        conn.execute("create database couvert_pgbench")
-    env = {**os.environ, "PGHOST": info.get("host", "127.0.0.1"), "PGPORT": str(info.get("port", 5432)),
-           "PGUSER": info.get("user", "postgres"), "PGDATABASE": "couvert_pgbench"}
-    if info.get("password"):
-        env["PGPASSWORD"] = info["password"]
-    pgbench = str(find_bindir() / "pgbench")
-    subprocess.run([pgbench, "-i", "-q", "-s", str(clients)], env=env, check=True, capture_output=True)
-    measurable = server_ms(server_url, "couvert_pgbench", reset=True) is not None
-    cpu_before = server_cpu_ms(server_url)
-    out = subprocess.run([pgbench, "-b", "tpcb-like", "-c", str(clients), "-j", "2", "-T", str(seconds)],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    cpu_after = server_cpu_ms(server_url)
-    transactions = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
-    per_transaction = server_ms(server_url, "couvert_pgbench") / transactions if measurable else None
-    cpu = (cpu_after - cpu_before) / transactions if cpu_before is not None and cpu_after is not None else None
-    return float(re.search(r"tps = ([0-9.]+)", out).group(1)), per_transaction, cpu
+    def __init__(self, server_url: str, clients: int) -> None:
+        from couvert_dev.pgcluster import find_bindir
+
+        self.server_url, self.clients = server_url, clients
+        info = psycopg.conninfo.conninfo_to_dict(server_url)
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute("drop database if exists couvert_pgbench with (force)")
+            conn.execute("create database couvert_pgbench")
+        self.env = {**os.environ, "PGHOST": info.get("host", "127.0.0.1"), "PGPORT": str(info.get("port", 5432)),
+                    "PGUSER": info.get("user", "postgres"), "PGDATABASE": "couvert_pgbench"}
+        if info.get("password"):
+            self.env["PGPASSWORD"] = info["password"]
+        self.pgbench = str(find_bindir() / "pgbench")
+        subprocess.run([self.pgbench, "-i", "-q", "-s", str(clients)], env=self.env, check=True, capture_output=True)
+        self.measurable = server_ms(server_url, "couvert_pgbench", reset=True) is not None
+        self.tps: list[float] = []
+        self.transactions = 0
+        self.cpu_ms: float | None = 0.0
+
+    def window(self, seconds: int) -> None:
+        cpu_before = server_cpu_ms(self.server_url)
+        out = subprocess.run([self.pgbench, "-b", "tpcb-like", "-c", str(self.clients), "-j", "2", "-T", str(seconds)],
+                             env=self.env, check=True, capture_output=True, text=True).stdout
+        cpu_after = server_cpu_ms(self.server_url)
+        self.transactions += int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+        self.tps.append(float(re.search(r"tps = ([0-9.]+)", out).group(1)))
+        if cpu_before is None or cpu_after is None or self.cpu_ms is None:
+            self.cpu_ms = None
+        else:
+            self.cpu_ms += cpu_after - cpu_before
+
+    def figures(self) -> tuple[float, float | None, float | None]:
+        """Mean TPS over the windows (all of equal length); server ms and CPU ms per transaction."""
+        per_transaction = (server_ms(self.server_url, "couvert_pgbench") / self.transactions
+                           if self.measurable else None)
+        cpu = self.cpu_ms / self.transactions if self.cpu_ms is not None else None
+        return sum(self.tps) / len(self.tps), per_transaction, cpu
 
 
 def run(server_url: str, url: str) -> dict:
@@ -321,27 +338,34 @@ def run(server_url: str, url: str) -> dict:
             ticket = conn.execute("select id from tickets where location_id = %s and name = 'A la carte'",
                                   (location_id,)).fetchone()[0]
             targets.append((str(location_id), str(ticket)))
-    seconds = 15
+    # B5 and pgbench take turns, three windows of five seconds each, so that a change in the machine's
+    # speed (it moves by a fifth within minutes here) falls on both sides of the ratio alike.
+    rounds, seconds = 3, 5
+    pgbench = Pgbench(server_url, 8)
+    results, elapsed, server_cpu = [], 0.0, 0.0
     with ctx.Pool(8) as pool:
         pool.map(_throughput_client, [(app_url, targets, 2, 100 + i) for i in range(8)])  # warm-up
         measurable = server_ms(server_url, dbname, reset=True) is not None
-        cpu_before = server_cpu_ms(server_url)
-        t0 = time.perf_counter()
-        results = pool.map(_throughput_client, [(app_url, targets, seconds, i) for i in range(8)])
-        elapsed = time.perf_counter() - t0
-        cpu_after = server_cpu_ms(server_url)
+        for r in range(rounds):
+            cpu_before = server_cpu_ms(server_url)
+            t0 = time.perf_counter()
+            results += pool.map(_throughput_client, [(app_url, targets, seconds, 8 * r + i) for i in range(8)])
+            elapsed += time.perf_counter() - t0
+            cpu_after = server_cpu_ms(server_url)
+            server_cpu = None if None in (cpu_before, cpu_after, server_cpu) else server_cpu + cpu_after - cpu_before
+            pgbench.window(seconds)
         booking_server_ms = server_ms(server_url, dbname) if measurable else None
     booked = sum(b for b, _, _ in results)
     statements = top_statements(server_url, dbname, max(booked, 1)) if measurable else None
     tps = booked / elapsed
-    reference, tpcb_server_ms, tpcb_cpu_ms = pgbench_tps(server_url, 8, seconds)
+    reference, tpcb_server_ms, tpcb_cpu_ms = pgbench.figures()
     figures.update({"B5_booking_tps": tps, "B5_pgbench_tps": reference, "B5_ratio": tps / reference,
                     # Handler CPU per booking: the clients' own CPU (the Lambda's share), all attempts counted.
                     "B5_handler_cpu_ms_per_booking": 1000 * sum(c for _, _, c in results) / max(booked, 1)})
-    if cpu_before is not None and cpu_after is not None and tpcb_cpu_ms:
+    if server_cpu is not None and tpcb_cpu_ms:
         # PostgreSQL's own CPU per booking (parsing and planning too, which pg_stat_statements leaves
         # out), and the ratio to pgbench B5 could reach on these cores with the handlers' CPU elsewhere.
-        cpu_per_booking = (cpu_after - cpu_before) / max(booked, 1)
+        cpu_per_booking = server_cpu / max(booked, 1)
         figures.update({"B5_server_cpu_ms_per_booking": cpu_per_booking, "B5_server_cpu_ms_per_tpcb": tpcb_cpu_ms,
                         "B5_ceiling_ratio": len(os.sched_getaffinity(0)) * 1000 / cpu_per_booking / reference})
     if booking_server_ms is not None and tpcb_server_ms:
