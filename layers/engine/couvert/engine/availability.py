@@ -13,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
-from operator import sub
+from operator import itemgetter, sub
 from typing import NamedTuple
 from uuid import UUID
 
@@ -168,14 +168,23 @@ class AvailabilityEngine:
 
     # -- slots of one shift ----------------------------------------------------------------
 
-    def _slot_times(self, shift: EffectiveShift) -> tuple[tuple[dt.time, ...], tuple[dt.datetime, ...]]:
-        """docs/engine.md §3: start + k * interval, strictly before end; DST gaps skipped."""
+    def _slot_times(self, shift: EffectiveShift,
+                    only: dt.time | None = None) -> tuple[tuple[dt.time, ...], tuple[dt.datetime, ...]]:
+        """docs/engine.md §3: start + k * interval, strictly before end; DST gaps skipped.  With
+        `only`, that arrival time alone, when it is one."""
+        start = shift.start_time.hour * 60 + shift.start_time.minute
+        end = shift.end_time.hour * 60 + shift.end_time.minute + (1 if shift.end_time.second else 0)
+        if only is not None:
+            minute = only.hour * 60 + only.minute
+            if only != dt.time(only.hour, only.minute) or not start <= minute < end \
+                    or (minute - start) % shift.arrival_interval_minutes:
+                return (), ()
+            instant = slot_instant(shift.date, only, self.tz)
+            return ((only,), (instant,)) if instant is not None else ((), ())
         key = (shift.date, shift.shift_id)
         cached = self._slot_cache.get(key)
         if cached is None:
             walls, instants = [], []
-            start = shift.start_time.hour * 60 + shift.start_time.minute
-            end = shift.end_time.hour * 60 + shift.end_time.minute + (1 if shift.end_time.second else 0)
             for minute in range(start, end, shift.arrival_interval_minutes):
                 wall = dt.time(minute // 60, minute % 60)
                 instant = slot_instant(shift.date, wall, self.tz)
@@ -189,12 +198,7 @@ class AvailabilityEngine:
                      st: ShiftTicket, only: dt.time | None = None) -> tuple[SlotResult, ...]:
         """The shift's slots, or with `only` the one at that arrival time (none when it is not one): a
         slot's verdict depends on its own stay alone, so a booking computes one slot, not the shift's."""
-        walls, starts = self._slot_times(shift)
-        if only is not None:
-            k = bisect_left(walls, only)
-            if k == len(walls) or walls[k] != only:
-                return ()
-            walls, starts = walls[k:k + 1], starts[k:k + 1]
+        walls, starts = self._slot_times(shift, only)
         if not starts:
             return ()
         counts = self._counts.get((shift.shift_id.int, ticket.id.int, shift.date), _NO_COUNTS)
@@ -306,9 +310,10 @@ class AvailabilityEngine:
         tables = self.snapshot.tables
         party = request.party_size
         candidates: list[_Candidate] = []
-        singles = [tables[tid] for tid in masks if tables[tid].min_capacity <= party <= tables[tid].max_capacity]
-        for table in sorted(singles, key=self._table_key):
-            candidates.append(_Candidate(self._table_key(table), table.id, None, masks[table.id]))
+        singles = [(self._table_key(table), table) for table in map(tables.__getitem__, masks)
+                   if table.min_capacity <= party <= table.max_capacity]
+        for key, table in sorted(singles, key=itemgetter(0)):
+            candidates.append(_Candidate(key, table.id, None, masks[table.id]))
         groups = []
         for group in self._groups:
             if not group.min_capacity <= party <= group.max_capacity or not group.table_ids:
