@@ -273,13 +273,17 @@ def test_the_committed_openapi_document_is_current(app_env):
 
 def test_the_snapshot_reads_the_reservations_that_can_overlap_the_day_and_no_more(app_env, demo_location):
     """The window is the location's own days: from the local midnight before the day to the local
-    midnight two days after it (a late stay of the day runs into the next)."""
+    midnight two days after it (a late stay of the day runs into the next), less the stays of the
+    day before that ended before the day began (migration 0039).  Every stay below is occupied for
+    2 h 15."""
     from couvert.snapshots import load_snapshot
     from tests.support.clock import AMSTERDAM
 
     day = dt.date.fromisoformat(DAY)
-    edges = {"before": dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0, 0), AMSTERDAM) - dt.timedelta(minutes=1),
-             "first": dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0, 0), AMSTERDAM),
+    midnight = dt.datetime.combine(day, dt.time(0, 0), AMSTERDAM)
+    edges = {"before": midnight - dt.timedelta(days=1, minutes=1),
+             "ended": midnight - dt.timedelta(hours=2, minutes=15),  # free exactly as the day begins
+             "first": midnight - dt.timedelta(hours=2),  # runs 15 minutes into the day
              "last": dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM) - dt.timedelta(minutes=1),
              "after": dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM)}
     with psycopg.connect(app_env) as conn:
