@@ -14,7 +14,7 @@ from couvert_dev.tokens import issue_dev_token
 from tests.conftest import DEFAULT_NOW
 from tests.support import DEMO_CLOSED_DAY, DEMO_EVE, call
 from tests.support.api import DAY, add_member, availability, op
-from tests.support.clock import at, day, iso
+from tests.support.clock import PINNED_NOW, at, day, iso
 
 EVE, CLOSED_DAY = DEMO_EVE.isoformat(), DEMO_CLOSED_DAY.isoformat()
 
@@ -271,41 +271,69 @@ def test_the_committed_openapi_document_is_current(app_env):
     assert json.loads(DOCUMENT.read_text()) == build_openapi()
 
 
+def _insert_stays(conn, location_id, zone, stays: dict) -> dict:
+    """Confirmed stays {name: (start, occupied)}, each ending two hours after it starts; their ids."""
+    ticket, shift = conn.execute("select ticket_id, shift_id from shift_tickets where location_id = %s limit 1",
+                                 (location_id,)).fetchone()
+    ids = {}
+    for name, (start, occupied) in stays.items():
+        ids[name] = conn.execute(
+            """insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time, end_time,
+                 party_size, status, reference, start_at, end_at, occupied_until)
+               values (%s, %s, %s, %s, %s, %s, 2, 'confirmed', %s, %s, %s, %s) returning id""",
+            (location_id, ticket, shift, start.astimezone(zone).date(), start.astimezone(zone).time(),
+             (start + dt.timedelta(hours=2)).astimezone(zone).time(), name.upper()[:6].ljust(6, "X"),
+             start, start + dt.timedelta(hours=2), start + occupied)).fetchone()[0]
+    conn.commit()
+    return ids
+
+
 def test_the_snapshot_reads_the_reservations_that_can_overlap_the_day_and_no_more(app_env, demo_location):
-    """The window is the location's own days: from the local midnight before the day to the local
-    midnight two days after it (a late stay of the day runs into the next), less the stays of the
-    day before that ended before the day began (migration 0039).  Every stay below is occupied for
-    2 h 15."""
-    from couvert.snapshots import load_snapshot
+    """The window is the location's own days: stays that start from the local midnight before the day
+    to the local midnight two days after it (a late stay of the day runs into the next), less the
+    stays of the day before that ended before the day began (migration 0039)."""
     from tests.support.clock import AMSTERDAM
 
     day = dt.date.fromisoformat(DAY)
     midnight = dt.datetime.combine(day, dt.time(0, 0), AMSTERDAM)
-    edges = {"before": midnight - dt.timedelta(days=1, minutes=1),
-             "ended": midnight - dt.timedelta(hours=2, minutes=15),  # free exactly as the day begins
-             "first": midnight - dt.timedelta(hours=2),  # runs 15 minutes into the day
-             "last": dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM) - dt.timedelta(minutes=1),
-             "after": dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM)}
+    usual = dt.timedelta(hours=2, minutes=15)
+    stays = {"before": (midnight - dt.timedelta(days=1, minutes=1), dt.timedelta(days=1, hours=1)),  # too early,
+             # however long: a stay is shorter than a day, and the index range starts there
+             "ended": (midnight - usual, usual),  # free exactly as the day begins
+             "first": (midnight - dt.timedelta(hours=2), usual),  # runs 15 minutes into the day
+             "last": (dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM)
+                      - dt.timedelta(minutes=1), usual),
+             "after": (dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM), usual)}
     with psycopg.connect(app_env) as conn:
-        ticket, shift = conn.execute("select ticket_id, shift_id from shift_tickets limit 1").fetchone()
-        ids = {}
-        for name, start in edges.items():
-            ids[name] = conn.execute(
-                """insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time, end_time,
-                     party_size, status, reference, start_at, end_at, occupied_until)
-                   values (%s, %s, %s, %s, %s, %s, 2, 'confirmed', %s, %s, %s, %s) returning id""",
-                (demo_location, ticket, shift, start.astimezone(AMSTERDAM).date(), start.astimezone(AMSTERDAM).time(),
-                 (start + dt.timedelta(hours=2)).astimezone(AMSTERDAM).time(), name.upper()[:6].ljust(6, "X"),
-                 start, start + dt.timedelta(hours=2), start + dt.timedelta(hours=2, minutes=15))).fetchone()[0]
-        conn.commit()
+        ids = _insert_stays(conn, demo_location, AMSTERDAM, stays)
         snapshot = load_snapshot(conn, demo_location, day)
     assert {b.id for b in snapshot.bookings} == {ids["first"], ids["last"]}
     first = next(b for b in snapshot.bookings if b.id == ids["first"])
-    start = edges["first"]
+    start = stays["first"][0]
     assert (first.date, first.start_at, first.end_at, first.occupied_until, first.party_size, first.status,
             first.table_ids, first.is_squeeze, first.completed_at) == (
-        start.date(), start, start + dt.timedelta(hours=2), start + dt.timedelta(hours=2, minutes=15), 2, "confirmed",
-        (), False, None)
+        start.date(), start, start + dt.timedelta(hours=2), start + usual, 2, "confirmed", (), False, None)
+
+
+def test_where_midnight_happens_twice_the_day_begins_at_the_first(database_url, app_env, demo_location):
+    """Where clocks go back at one in the morning (Havana), a date's midnight happens twice.  The engine
+    takes an ambiguous wall time at its first instant (couvert/engine/clock.py), PostgreSQL at its
+    second: the snapshot must still bring a stay of the day before that runs into the first hour."""
+    from zoneinfo import ZoneInfo
+
+    havana = ZoneInfo("America/Havana")
+    day = next(d for d in (PINNED_NOW.date() + dt.timedelta(days=n) for n in range(800))
+               if dt.datetime.combine(d, dt.time(0), havana).utcoffset()
+               > dt.datetime.combine(d, dt.time(0), havana).replace(fold=1).utcoffset())
+    first_midnight = dt.datetime.combine(day, dt.time(0), havana)  # fold=0: the first of the two
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute("update locations set timezone = 'America/Havana' where id = %s", (demo_location,))
+    stays = {"reaches": (first_midnight - dt.timedelta(hours=2), dt.timedelta(hours=2, minutes=30)),
+             "ended": (first_midnight - dt.timedelta(hours=3), dt.timedelta(hours=3))}
+    with psycopg.connect(app_env) as conn:
+        ids = _insert_stays(conn, demo_location, havana, stays)
+        snapshot = load_snapshot(conn, demo_location, day)
+    assert {b.id for b in snapshot.bookings} == {ids["reaches"]}
 
 
 @pytest.mark.parametrize("kind", ["snapshot_areas", "snapshot_tables", "snapshot_bookings"])

@@ -413,6 +413,31 @@ def test_evaluate_agrees_with_the_day_listing(world):
     assert engine.evaluate(request, world.dinner, dt.time(18, 5)) is None
 
 
+def test_evaluate_finds_no_slot_at_a_time_that_is_not_an_arrival_time(world):
+    """A booking's single slot (evaluate) exists only at the listing's arrival times: off the
+    interval, at or after the shift's end, before its start, or with seconds, there is none."""
+    _link(world)
+    engine = world.engine()
+    request = AvailabilityRequest(world.day, 2)
+    assert engine.evaluate(request, world.dinner, dt.time(18, 15)) is not None
+    for time in (dt.time(18, 10), dt.time(22, 0), dt.time(17, 45), dt.time(18, 15, 30), dt.time(23, 45)):
+        assert engine.evaluate(request, world.dinner, time) is None, time
+
+
+@pytest.mark.parametrize("day", [dst_changes(year)[0] for year in next_dst_years()])
+def test_evaluate_finds_no_slot_in_the_hour_spring_forward_skips(day):
+    w = World(day)
+    w.table("T1")
+    ticket = w.ticket(duration=60)
+    shift = w.shift("Night", "01:00", "04:00", interval=30)
+    w.link(shift, ticket)
+    now = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
+    engine = w.engine(now)
+    request = AvailabilityRequest(day, 2)
+    assert [engine.evaluate(request, ticket, dt.time(h, m)) is not None for h, m in ((1, 30), (2, 0), (2, 30), (3, 0))] \
+        == [True, False, False, True]
+
+
 def test_the_engine_is_deterministic(world):
     _link(world)
     world.book(world.evening, world.dinner, "18:00", tables=[world.t1])

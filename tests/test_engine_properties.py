@@ -135,9 +135,11 @@ def test_stays_that_ended_before_the_day_began_change_nothing(w, data):
     """The snapshot leaves out the day before's stays that ended before the day began (migration
     0039): the engine's answer for the day is the same with or without them."""
     shift, ticket, tables = w.handles
+    late = w.shift("Late", "00:00", "02:00", interval=15)  # slots from the day's first minute
+    w.link(late, ticket)
     midnight = w.at("00:00")
     for _ in range(data.draw(st.integers(1, 6))):
-        ends = midnight - dt.timedelta(minutes=data.draw(st.integers(0, 600)))  # at midnight at the latest
+        ends = midnight - dt.timedelta(minutes=data.draw(st.integers(0, 120)))  # at midnight at the latest
         start = ends - dt.timedelta(minutes=data.draw(st.sampled_from([45, 90, 120])))
         w.book(shift, ticket, start.astimezone(w.tz).strftime("%H:%M"), day=w.day - dt.timedelta(days=1),
                party_size=data.draw(st.integers(1, 6)), tables=data.draw(st.lists(st.sampled_from(tables), max_size=1)),

@@ -141,6 +141,40 @@ def test_a_host_seats_completes_and_marks_a_no_show_on_the_timeline(site, app_en
         assert errors == []
 
 
+def test_a_drawer_closed_while_its_refresh_is_on_the_way_stays_closed(site, app_env, demo_location, host, set_now):
+    """After a move the drawer reloads the reservation; a host who closes it meanwhile (Esc) must not
+    have it open again when that answer arrives (the last thing asked for wins)."""
+    from playwright.sync_api import expect
+
+    names = ids(app_env)
+    guest = book(demo_location, booking_body(names["Regular Dinner"], "19:00", 2))[1]["reservation"]
+    set_now(at(9, "19:05"))
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        errors = watch_errors(page)
+        page.goto(f"{site}/operator?date={DAY}#token={issue_dev_token('host-1', JWT_SECRET)}")
+        block = page.locator(f'.block[data-id="{guest["id"]}"]')
+        block.click()
+        expect(page.locator("#drawer-title")).to_contain_text("19:00")
+        held = []  # the drawer's reload, kept from the page until the host has closed the drawer
+        page.route(f"**/v1/reservations/{guest['id']}",
+                   lambda route: held.append(route) if route.request.method == "GET" else route.continue_())
+        page.locator("#drawer").get_by_role("button", name="Seat", exact=True).click()
+        expect(block).to_have_class(re.compile("s-seated"))
+        for _ in range(100):
+            if held:
+                break
+            page.wait_for_timeout(50)
+        assert held, "the drawer did not reload after the move"
+        page.keyboard.press("Escape")
+        expect(page.locator("#drawer")).to_be_hidden()
+        with page.expect_response(lambda r: r.request.method == "GET" and r.url.endswith(guest["id"])):
+            held[0].continue_()
+        page.wait_for_timeout(200)  # the answer's handler has run
+        expect(page.locator("#drawer")).to_be_hidden()
+        assert errors == []
+
+
 def test_the_widget_in_dutch_on_a_phone(site):
     from playwright.sync_api import expect
 

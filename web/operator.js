@@ -357,6 +357,7 @@ function closeDrawer() {
   $("drawer").hidden = true;
   document.body.classList.remove("drawer-open");
   state.openId = null;
+  state.drawerAsked = (state.drawerAsked || 0) + 1;  // closing is the last ask: a refresh on its way stays shut
 }
 
 async function showCustomer(customerId, asked = state.drawerAsked) {

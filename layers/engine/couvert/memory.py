@@ -17,7 +17,9 @@ FIRST_GENERATION_THRESHOLD = 10_000  # Python's default is 700
 
 def settle_after_init() -> None:
     """Called at the end of each function's init, and before a SnapStart snapshot: every object that
-    exists now moves to the collector's permanent generation (gc.freeze), which it never walks."""
+    exists now moves to the collector's permanent generation (gc.freeze), which it never walks.  No
+    collection first at init: one found 29 unreachable objects at the end of create_reservation's
+    import and took 26 ms of its cold start."""
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(FIRST_GENERATION_THRESHOLD, older, oldest)

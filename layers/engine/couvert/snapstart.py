@@ -4,8 +4,9 @@ With SnapStart, Lambda runs a function's init once when a version is published, 
 execution environment's memory, and resumes every new environment from that snapshot, possibly
 days later and many times over.  Whatever the snapshot holds is then shared and stale:
 
-* before the snapshot, what a function loads on first use and its requests need (the guest's e-mail
-  check: couvert.body_types) is loaded, so that no restored environment pays for it again;
+* before the snapshot, what a function loads on first use and its requests need (its HTTP models,
+  Powertools' validation of its routes, the guest's e-mail check where it takes a guest) is built,
+  so that no restored environment pays for it again;
 * before the snapshot, the execution environment's database connections are closed: a socket
   frozen into a snapshot would be resumed by many environments at once, long after the server (or
   RDS Proxy) dropped it;
@@ -20,6 +21,7 @@ function imports this module through couvert.db, so the runtime finds the hooks.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 
@@ -46,10 +48,13 @@ def before_snapshot() -> None:
     from couvert.db import close_connections
     from couvert.memory import settle_after_init
 
-    for primer in _PRIMERS:
-        primer()
-    settle_after_init()  # what the primers built, too
-    close_connections()
+    try:
+        for primer in _PRIMERS:
+            primer()
+        gc.collect()  # what the primers left behind (at init a collection finds next to nothing)
+        settle_after_init()  # and what they built, out of the collector's way too
+    finally:
+        close_connections()  # whatever happens above, no socket goes into the snapshot
 
 
 def after_restore() -> None:
