@@ -369,11 +369,8 @@ class AvailabilityEngine:
                 i = bisect_left(occ_starts, window_start - longest)
                 j = bisect_left(occ_starts, window_end)
                 for a, b in zip(occ_starts[i:j], occ_ends[i:j], strict=True):
-                    # slot k is blocked when starts[k] < b and occupied_ends[k] > a (_bit_range, inline:
-                    # this loop runs for every stay on every table)
-                    lo, hi = bisect_right(occupied_ends, a), bisect_left(starts, b)
-                    if hi > lo:
-                        mask &= ~(((1 << (hi - lo)) - 1) << lo)
+                    # slot k is blocked when starts[k] < b and occupied_ends[k] > a
+                    mask &= ~_bit_range(bisect_right(occupied_ends, a), bisect_left(starts, b))
             rules = self._rules.get(table.id.int)
             if rules:
                 mask &= self._rule_mask(rules, day, starts, stay_ends, full)
