@@ -70,6 +70,7 @@ def test_a_host_seats_and_completes(booked, app_env):
     assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "seated"})[0] == 200
     status, body, _ = res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "completed"})
     assert status == 200 and body["reservation"]["status"] == "completed"
+    assert "refund" not in body  # a refund is answered only when cancelling, never as null
     status, body, _ = res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "cancelled"})
     assert (status, body["error"]["details"]["current_status"]) == (409, "completed")
 

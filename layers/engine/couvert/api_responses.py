@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from couvert.shapes import OmitNone, Shape
+from couvert.shapes import Shape, omitted_when_none
 
 
 class CustomerOut(Shape):
@@ -106,8 +106,8 @@ class ReservationEnvelope(Shape):
     reservation: Reservation
 
 
-class TransitionOut(OmitNone, ReservationEnvelope):
-    refund: RefundOut | None = None  # only when cancelling
+class TransitionOut(ReservationEnvelope):
+    refund: RefundOut | None = omitted_when_none()  # only when cancelling
 
 
 class WaitlistEntryOut(Shape):

@@ -1,9 +1,9 @@
 """Stripe's acknowledgement of a webhook.  Apart from the reservation answers (api_responses.py),
 which the webhook function never builds."""
 
-from couvert.shapes import OmitNone
+from couvert.shapes import Shape, omitted_when_none
 
 
-class WebhookAck(OmitNone):
+class WebhookAck(Shape):
     received: bool
-    duplicate: bool | None = None
+    duplicate: bool | None = omitted_when_none()
