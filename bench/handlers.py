@@ -16,7 +16,7 @@ from pathlib import Path
 from uuid import UUID
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "stripe_webhook", "scheduled")
+FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "back_office", "stripe_webhook", "scheduled")
 
 
 def measure(url: str, location_id: UUID) -> dict:

@@ -20,7 +20,7 @@ def test_every_function_has_an_alarm_on_its_failures():
     watched = {dimension["Value"] for alarm in ALARMS.values()
                if (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
                for dimension in alarm["Dimensions"] if dimension["Name"] == "FunctionName"}
-    assert len(functions) == 5 and watched == functions
+    assert len(functions) == 6 and watched == functions
 
 
 def test_the_outbox_alarms_watch_what_the_scheduled_function_emits(app_env, demo_location, monkeypatch, capfd):

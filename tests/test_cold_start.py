@@ -19,6 +19,7 @@ print(sorted(m for m in {modules!r} if m in sys.modules))
 """
 AWS_AND_STRIPE = ("stripe", "boto3", "botocore.client", "aws_xray_sdk.core")
 FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").exists())
+HTTP_FUNCTIONS = [name for name in FUNCTIONS if name != "scheduled"]
 
 
 # Configured as in Lambda (the functions check their settings at import; nothing connects).
@@ -45,6 +46,13 @@ def test_the_scheduled_function_loads_neither_the_http_edge_nor_the_engine():
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
+def test_the_back_office_loads_neither_the_engine_nor_seating():
+    """Its routes read and keep a location's records; none computes a slot or seats a party."""
+    result = _import("back_office", modules=("couvert.engine.model", "couvert.engine.availability",
+                                             "couvert.seating", "couvert.booking"))
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
+
+
 STACK = ("psycopg", "pydantic", "pydantic_core", "annotated_types", "typing_inspection", "aws_lambda_powertools")
 LOADED = """
 import sys
@@ -60,7 +68,7 @@ def _stack_modules(code: str, path: str = "") -> set[str]:
     return set(eval(result.stdout))
 
 
-@pytest.mark.parametrize("name", ["check_availability", "create_reservation", "transition_status", "stripe_webhook"])
+@pytest.mark.parametrize("name", HTTP_FUNCTIONS)
 def test_the_stack_floor_loads_nothing_an_http_function_does_not(name):
     """B7's floor (bench/handlers.py) is the stack as every HTTP function loads it, no more: a floor
     with more in it would make the functions' ratios to it look better than they are."""
@@ -71,7 +79,7 @@ def test_the_stack_floor_loads_nothing_an_http_function_does_not(name):
     assert floor - _stack_modules("import app", str(ROOT / "functions" / name)) == set()
 
 
-@pytest.mark.parametrize("name", ["check_availability", "create_reservation", "transition_status", "stripe_webhook"])
+@pytest.mark.parametrize("name", HTTP_FUNCTIONS)
 def test_an_http_function_loads_of_the_stack_only_what_the_floor_loads(name):
     """Beyond the floor, a function's cold start is its own code: a part of the stack that only our
     code pulls in (pydantic's model serializers built dataclasses at import, 1.5 ms) is ours to avoid.
@@ -82,7 +90,7 @@ def test_an_http_function_loads_of_the_stack_only_what_the_floor_loads(name):
     assert beyond <= {"aws_lambda_powertools.logging.correlation_paths"}
 
 
-@pytest.mark.parametrize("name", ["create_reservation", "transition_status", "stripe_webhook", "scheduled"])
+@pytest.mark.parametrize("name", ["create_reservation", "transition_status", "back_office", "stripe_webhook", "scheduled"])
 def test_every_function_module_imports_cleanly(name):
     result = _import(name)
     assert result.returncode == 0, result.stderr
@@ -113,10 +121,11 @@ def test_in_lambda_manage_links_need_their_own_secret(name):
     assert _import(name, {**without, "MANAGE_TOKEN_SECRET": "a-secret-of-this-deployment-only"}).returncode == 0
 
 
+@pytest.mark.parametrize("name", ["transition_status", "back_office"])
 @pytest.mark.parametrize("missing", ["JWT_ISSUER", "JWT_AUDIENCE"])
-def test_in_lambda_operator_tokens_need_an_issuer_and_an_audience(missing):
+def test_in_lambda_operator_tokens_need_an_issuer_and_an_audience(name, missing):
     """Attack: a token made for another application of the same identity provider must not pass."""
-    result = _import("transition_status", {k: v for k, v in ENV.items() if k != missing})
+    result = _import(name, {k: v for k, v in ENV.items() if k != missing})
     assert result.returncode != 0 and "JWT_ISSUER, JWT_AUDIENCE" in result.stderr
 
 

@@ -85,7 +85,7 @@ def test_the_guest_downloads_the_calendar_file_of_their_booking(app_env, demo_lo
 
 
 def test_the_evening_carries_the_floor_and_the_shifts_limits(app_env, demo_location, host):
-    status, evening, _ = call("transition_status", "GET", f"/v1/locations/{demo_location}/reservations",
+    status, evening, _ = call("back_office", "GET", f"/v1/locations/{demo_location}/reservations",
                               query={"date": DAY}, headers=op("host-1"))
     assert status == 200
     with psycopg.connect(app_env) as conn:

@@ -189,7 +189,7 @@ def test_an_operators_vip_tag_survives_the_next_stats_update(app_env, demo_locat
     set_now(at(9, "19:05"))
     for to in ("seated", "completed"):
         assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": to})[0] == 200
-    status, body, _ = call("transition_status", "GET", f"/v1/locations/{demo_location}/customers/{customer}",
+    status, body, _ = call("back_office", "GET", f"/v1/locations/{demo_location}/customers/{customer}",
                            headers=op("host-1"))
     assert status == 200 and body["total_visits"] == 1
     assert sorted(body["tags"]) == ["allergy: nuts", "vip"]  # new_guest went with the first visit

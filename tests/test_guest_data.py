@@ -26,7 +26,7 @@ def visited(app_env, demo_location, host):
     assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "seated"})[0] == 200
     assert res("POST", rid, "/transitions", headers=op("host-1"), body={"to": "completed"})[0] == 200
     customer = res("GET", rid, headers=op("host-1"))[1]["customer"]["id"]
-    assert call("transition_status", "POST", f"/v1/locations/{demo_location}/customers/{customer}/notes",
+    assert call("back_office", "POST", f"/v1/locations/{demo_location}/customers/{customer}/notes",
                 headers=op("host-1"), body={"note": "shellfish allergy", "is_alert": True})[0] == 200
     with psycopg.connect(app_env) as conn:  # what else the world wrote about her
         conn.execute("update customers set operator_tags = '[\"allergy: nuts\"]', notes = 'likes the corner'")
@@ -54,14 +54,14 @@ def _path(location, customer, what):
 
 def test_the_export_holds_everything_about_the_guest(visited, app_env, demo_location):
     rid, customer = visited
-    status, body, _ = call("transition_status", "GET", _path(demo_location, customer, "export"),
+    status, body, _ = call("back_office", "GET", _path(demo_location, customer, "export"),
                            headers=op("manager-1"))
     assert status == 200
     assert body["customer"]["email"] == "ada@example.com" and body["customer"]["operator_tags"] == ["allergy: nuts"]
     assert [r["id"] for r in body["reservations"]] == [rid] and body["reservations"][0]["guest_notes"] == "window please"
     assert {a["action"] for a in body["audit_trail"]} >= {"created", "status_change"}
     assert body["messages"] and all(m["kind"].startswith("message.") for m in body["messages"])
-    assert call("transition_status", "GET", _path(demo_location, customer, "export"), headers=op("host-1"))[0] == 403
+    assert call("back_office", "GET", _path(demo_location, customer, "export"), headers=op("host-1"))[0] == 403
 
 
 def test_erasure_leaves_no_personal_field_anywhere_and_keeps_the_statistics(visited, app_env, demo_location):
@@ -70,8 +70,8 @@ def test_erasure_leaves_no_personal_field_anywhere_and_keeps_the_statistics(visi
     with psycopg.connect(app_env) as conn:
         before = conn.execute("""select (select count(*) from reservations), (select count(*) from audit_log),
                                         total_visits, no_show_count from customers""").fetchone()
-    assert call("transition_status", "POST", _path(demo_location, customer, "erase"), headers=op("host-1"))[0] == 403
-    status, body, _ = call("transition_status", "POST", _path(demo_location, customer, "erase"),
+    assert call("back_office", "POST", _path(demo_location, customer, "erase"), headers=op("host-1"))[0] == 403
+    status, body, _ = call("back_office", "POST", _path(demo_location, customer, "erase"),
                            headers=op("manager-1"))
     assert status == 200 and body["erased"]["reservations"] == 1 and body["erased"]["webhook_events"] == 1
     everything = _everything(app_env)
@@ -92,7 +92,7 @@ def test_a_guest_with_reservations_to_come_is_not_erased(app_env, demo_location,
     add_member(app_env, demo_location, "manager-1", "manager")
     rid = book(demo_location, booking_body(host["Regular Dinner"]))[1]["reservation"]["id"]
     customer = res("GET", rid, headers=op("host-1"))[1]["customer"]["id"]
-    status, body, _ = call("transition_status", "POST", _path(demo_location, customer, "erase"),
+    status, body, _ = call("back_office", "POST", _path(demo_location, customer, "erase"),
                            headers=op("manager-1"))
     assert (status, body["error"]["code"]) == (422, "validation_error") and "customer_id" in body["error"]["details"]["fields"]
     assert "Lovelace" in _everything(app_env)

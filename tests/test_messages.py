@@ -184,13 +184,13 @@ def test_operators_see_failed_events_and_requeue_one(aws, app_env, demo_location
         event_id = conn.execute("update outbox_events set status = 'failed', attempts = 10, last_error = 'bounced' "
                                 "returning id::text").fetchone()[0]
     path = f"/v1/locations/{demo_location}/outbox"
-    status, body, _ = call("transition_status", "GET", path, query={"status": "failed"}, headers=op("host-1"))
+    status, body, _ = call("back_office", "GET", path, query={"status": "failed"}, headers=op("host-1"))
     assert status == 200 and [(e["id"], e["last_error"]) for e in body["events"]] == [(event_id, "bounced")]
-    assert call("transition_status", "GET", path, query={"status": "failed"})[0] == 401
-    status, body, _ = call("transition_status", "POST", f"{path}/{event_id}/retry", headers=op("host-1"))
+    assert call("back_office", "GET", path, query={"status": "failed"})[0] == 401
+    status, body, _ = call("back_office", "POST", f"{path}/{event_id}/retry", headers=op("host-1"))
     assert (status, body["event"]["status"], body["event"]["attempts"]) == (200, "pending", 0)
     assert deliver_all(aws)["done"] == 1 and len(sent_emails()) == 1
-    status, body, _ = call("transition_status", "POST", f"{path}/{event_id}/retry", headers=op("host-1"))
+    status, body, _ = call("back_office", "POST", f"{path}/{event_id}/retry", headers=op("host-1"))
     assert (status, body["error"]["code"]) == (409, "invalid_transition")  # only failed events are requeued
 
 

@@ -17,7 +17,7 @@ from tests.support.browser import browser, dev_server, screenshot, watch_errors
 def evening(app_env, demo_location, host):
     booked = book(demo_location, booking_body(host["Regular Dinner"], "19:00", 2))[1]["reservation"]
     customer = call("transition_status", "GET", f"/v1/reservations/{booked['id']}", headers=op("host-1"))[1]
-    call("transition_status", "POST", f"/v1/locations/{demo_location}/customers/{customer['customer']['id']}/notes",
+    call("back_office", "POST", f"/v1/locations/{demo_location}/customers/{customer['customer']['id']}/notes",
          headers=op("host-1"), body={"note": "severe shellfish allergy", "note_type": "allergy", "is_alert": True})
     call("create_reservation", "POST", f"/v1/locations/{demo_location}/waitlist", source_ip="198.51.100.7",
          body={"date": DAY, "time_from": "18:00", "time_to": "20:00", "party_size": 4,

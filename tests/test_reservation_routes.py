@@ -136,23 +136,23 @@ def test_without_from_a_late_arrival_corrects_a_no_show(booked, set_now):
 
 def test_operator_reads_the_day_list_risk_and_customer(booked, app_env):
     rid, _, _, location = booked
-    status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/reservations",
+    status, body, _ = call("back_office", "GET", f"/v1/locations/{location}/reservations",
                            query={"date": DAY}, headers=op("host-1"))
     assert status == 200 and [r["id"] for r in body["reservations"]] == [rid]
-    assert call("transition_status", "GET", f"/v1/locations/{location}/reservations",
+    assert call("back_office", "GET", f"/v1/locations/{location}/reservations",
                 query={"date": DAY, "status": "cancelled"}, headers=op("host-1"))[1]["reservations"] == []
-    status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/shift-risk",
+    status, body, _ = call("back_office", "GET", f"/v1/locations/{location}/shift-risk",
                            query={"date": DAY}, headers=op("host-1"))
     assert status == 200 and body["shifts"][0]["reservation_count"] == 1
     customer = res("GET", rid, headers=op("host-1"))[1]["customer"]["id"]
-    status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/customers/{customer}",
+    status, body, _ = call("back_office", "GET", f"/v1/locations/{location}/customers/{customer}",
                            headers=op("host-1"))
     assert status == 200 and body["tags"] == ["new_guest"] and [h["id"] for h in body["history"]] == [rid]
 
 
 def test_operator_reads_need_a_token(booked):
     _, _, _, location = booked
-    status, body, _ = call("transition_status", "GET", f"/v1/locations/{location}/reservations",
+    status, body, _ = call("back_office", "GET", f"/v1/locations/{location}/reservations",
                            query={"date": DAY})
     assert (status, body["error"]["code"]) == (401, "unauthorized")
 

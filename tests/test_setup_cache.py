@@ -251,7 +251,7 @@ def test_a_manager_changing_overbooking_during_a_configuration_load_waits_instea
         load.execute("update locations set name = name where id = %s", (demo_location,))  # as upsert_location
         answers = []
         change = threading.Thread(target=lambda: answers.append(
-            call("transition_status", "PUT", path, body={"overbooking_covers": 3}, headers=op("manager-1"))))
+            call("back_office", "PUT", path, body={"overbooking_covers": 3}, headers=op("manager-1"))))
         change.start()
         _until(watch, """select count(*) from pg_stat_activity
                          where datname = current_database() and wait_event_type = 'Lock'""",

@@ -28,7 +28,7 @@ def evening(app_env, demo_location, host):
 
 
 def _risk(location, user="host-1"):
-    return call("transition_status", "GET", f"/v1/locations/{location}/shift-risk", query={"date": DAY},
+    return call("back_office", "GET", f"/v1/locations/{location}/shift-risk", query={"date": DAY},
                 headers=op(user))
 
 
@@ -58,14 +58,14 @@ def test_managers_set_overbooking_next_to_the_suggestion_and_hosts_may_not(eveni
     diner = _risk(demo_location)[1]["shifts"][0]
     path = (f"/v1/locations/{demo_location}/shifts/{diner['shift_id']}/tickets/{host['Regular Dinner']}"
             "/overbooking")
-    status, body, _ = call("transition_status", "PUT", path, body={"overbooking_covers": 4}, headers=op("host-1"))
+    status, body, _ = call("back_office", "PUT", path, body={"overbooking_covers": 4}, headers=op("host-1"))
     assert (status, body["error"]["code"]) == (403, "forbidden")
     add_member(app_env, demo_location, "manager-1", "manager")
-    status, body, _ = call("transition_status", "PUT", path, body={"overbooking_covers": 4}, headers=op("manager-1"))
+    status, body, _ = call("back_office", "PUT", path, body={"overbooking_covers": 4}, headers=op("manager-1"))
     assert (status, body["overbooking_covers"]) == (200, 4)
     setting = {o["ticket_id"]: o["overbooking_covers"] for o in _risk(demo_location)[1]["shifts"][0]["overbooking"]}
     assert setting[host["Regular Dinner"]] == 4
     with psycopg.connect(app_env) as conn:
         assert conn.execute("select old_value, new_value from audit_log where action = 'overbooking_change'"
                             ).fetchone() == ({"overbooking_covers": 0}, {"overbooking_covers": 4})
-    assert call("transition_status", "PUT", path, body={"overbooking_covers": -1}, headers=op("manager-1"))[0] == 422
+    assert call("back_office", "PUT", path, body={"overbooking_covers": -1}, headers=op("manager-1"))[0] == 422

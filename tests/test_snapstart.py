@@ -94,7 +94,7 @@ print(sorted(snapshot_restore_py.hooks))
 
 
 @pytest.mark.parametrize("function", ["check_availability", "create_reservation", "transition_status",
-                                      "stripe_webhook", "scheduled"])
+                                      "back_office", "stripe_webhook", "scheduled"])
 def test_every_function_registers_the_hooks_with_the_lambda_runtime(function, tmp_path):
     """The runtime only runs hooks registered by modules the handler imports."""
     (tmp_path / "snapshot_restore_py.py").write_text(textwrap.dedent(FAKE_RUNTIME))
@@ -124,7 +124,8 @@ print(loaded_at_import, "email_validator" in sys.modules)
 """
 
 
-@pytest.mark.parametrize(("function", "takes_a_guest"), [("create_reservation", True), ("transition_status", False)])
+@pytest.mark.parametrize(("function", "takes_a_guest"), [("create_reservation", True), ("transition_status", False),
+                                                           ("back_office", False)])
 def test_the_guest_e_mail_check_is_loaded_before_the_snapshot_not_at_import(function, takes_a_guest):
     """email_validator costs some fifteen milliseconds of import: a function's cold start leaves it for
     the first address, and the snapshot of a function that takes a guest holds it, so no restored
@@ -153,7 +154,7 @@ print(len(models), deferred, len(routes), routes_deferred, sum(not m.__pydantic_
 
 
 @pytest.mark.parametrize("function", ["check_availability", "create_reservation", "transition_status",
-                                      "stripe_webhook"])
+                                      "back_office", "stripe_webhook"])
 def test_models_and_routes_build_on_first_use_and_before_the_snapshot(function):
     """A function's import leaves its HTTP models unbuilt (each costs a millisecond or so); the hook
     before the snapshot builds every one, and Powertools' validation of every route, so that a

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "stripe_webhook")
+FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "back_office", "stripe_webhook")
 DOCUMENT = Path(__file__).resolve().parents[2] / "layers" / "engine" / "couvert" / "openapi.json"
 
 

@@ -58,7 +58,7 @@ def test_operator_reads_and_guest_links_work_without_a_privileged_role(app_env, 
     rid = booked["reservation"]["id"]
     status, mine, _ = res("GET", rid, query={"token": booked["manage_token"]})
     assert (status, mine["id"]) == (200, rid)
-    status, listed, _ = call("transition_status", "GET", f"/v1/locations/{demo_location}/reservations",
+    status, listed, _ = call("back_office", "GET", f"/v1/locations/{demo_location}/reservations",
                              query={"date": DAY}, headers=op("host-1"))
     assert status == 200 and [r["id"] for r in listed["reservations"]] == [rid]
 

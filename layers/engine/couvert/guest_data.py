@@ -14,8 +14,8 @@ from psycopg.rows import dict_row
 
 from couvert.db import Database, RequestContext
 from couvert.errors import Forbidden, NotFound
-from couvert.lifecycle import require_location
 from couvert.queries import query
+from couvert.records import require_location
 
 
 def _require_manager(conn: psycopg.Connection, location_id: UUID) -> None:

@@ -15,9 +15,9 @@ from couvert.audit import audit
 from couvert.db import Database, RequestContext
 from couvert.errors import NotFound
 from couvert.formats import money, plain, plain_row
-from couvert.lifecycle import require_location
 from couvert.phones import e164
 from couvert.queries import query
+from couvert.records import require_location
 
 
 def get_customer(db: Database, caller: RequestContext, location_id: UUID, customer_id: UUID) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from couvert.audit import audit
 from couvert.db import Database, RequestContext
 from couvert.engine.clock import zone
 from couvert.errors import Forbidden, NotFound
-from couvert.lifecycle import require_location
 from couvert.queries import query
+from couvert.records import require_location
 
 TOP_FACTORS = 3  # what a host reads on the call list: the factors that weigh most
 

@@ -21,8 +21,8 @@ from couvert.engine import AvailabilityEngine, AvailabilityRequest
 from couvert.engine.clock import local_date, wall_instant, zone
 from couvert.errors import NotFound, ValidationFailed
 from couvert.formats import hhmm
-from couvert.lifecycle import require_location
 from couvert.queries import query
+from couvert.records import require_location
 from couvert.requests import BookingRequest, Guest, WaitlistRequest
 from couvert.seating import locked_snapshot
 
