@@ -64,8 +64,8 @@ def test_no_use_case_module_grows_past_250_lines():
     assert {name: n for name, n in sizes.items() if n > 250} == {}
 
 
-HTTP_MODELS = ("api_models", "body_types", "change_models", "api_responses", "availability_models",
-               "operator_responses", "webhook_responses")
+HTTP_MODELS = ("api_models", "body_types", "change_models", "record_models", "api_responses", "creation_responses",
+               "availability_models", "operator_responses", "webhook_responses")
 
 
 def test_the_domain_never_sees_an_http_model():
@@ -76,6 +76,8 @@ def test_the_domain_never_sees_an_http_model():
                    for node in ast.walk(tree))
 
     assert [p.name for p in layer_files() if imports_http(p) and p.stem not in HTTP_MODELS] == []
+    # ... and the list names every module of HTTP models (those built on shapes.Shape).
+    assert {p.stem for p in layer_files() if "couvert.shapes" in _module_imports(p)} == set(HTTP_MODELS)
 
 
 def test_test_modules_share_helpers_through_the_support_package_only():

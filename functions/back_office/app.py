@@ -13,7 +13,6 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from couvert import guest_data, guests, records, risk
 from couvert.auth import caller_from_event, require_operator
-from couvert.change_models import CustomerChangeIn, CustomerNoteIn, OverbookingIn, Status
 from couvert.db import get_database
 from couvert.http import create_app
 from couvert.memory import settle_after_init
@@ -29,6 +28,8 @@ from couvert.operator_responses import (
     ReservationListOut,
     ShiftRiskListOut,
 )
+from couvert.record_models import CustomerChangeIn, CustomerNoteIn, OverbookingIn
+from couvert.reservations import Status
 from couvert.settings import current_time, get_settings
 
 # Validated once per cold start: a function missing its configuration fails here, not per request.

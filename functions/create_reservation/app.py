@@ -13,8 +13,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from couvert import booking, waitlist
 from couvert.api_models import ReservationIn, WaitlistIn
-from couvert.api_responses import CreatedOut, WaitlistEntryEnvelope, WaitlistListOut
 from couvert.auth import caller_from_event, require_operator
+from couvert.creation_responses import CreatedOut, WaitlistEntryEnvelope, WaitlistListOut
 from couvert.db import get_database
 from couvert.http import create_app
 from couvert.memory import settle_after_init

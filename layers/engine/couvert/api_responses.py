@@ -1,7 +1,8 @@
-"""Response bodies of the reservation and waitlist routes, as named pydantic models: the handlers
-declare them, Powertools validates every answer against them, and the OpenAPI document describes
-each body.  (Availability's bodies are in availability_models.py; the operator's evening, guests'
-records and data, and the outbox in operator_responses.py; Stripe's acknowledgement in
+"""The Reservation of docs/api.md and the answers of a reservation's own routes, as named pydantic
+models: the handlers declare them, Powertools validates every answer against them, and the OpenAPI
+document describes each body.  (What creating answers, a booking or a waitlist entry, is in
+creation_responses.py; availability's bodies in availability_models.py; the operator's evening,
+guests' records and data, and the outbox in operator_responses.py; Stripe's acknowledgement in
 webhook_responses.py.)  Each function loads the models of its own routes only (couvert/shapes.py;
 bench/README.md, B7)."""
 
@@ -86,49 +87,9 @@ class ReservationOut(GuestReservationOut):
 Reservation = ReservationOut | GuestReservationOut
 
 
-class PaymentOut(Shape):
-    provider: str = "stripe"
-    payment_intent_id: str
-    client_secret: str | None  # only for the caller who made the booking
-    amount: str
-    currency: str
-    expires_at: str | None
-
-
-class CreatedOut(Shape):
-    reservation: Reservation
-    payment: PaymentOut | None
-    manage_token: str | None  # only for the caller who made the booking (a replay from elsewhere: null)
-
-
-
 class ReservationEnvelope(Shape):
     reservation: Reservation
 
 
 class TransitionOut(ReservationEnvelope):
     refund: RefundOut | None = omitted_when_none()  # only when cancelling
-
-
-class WaitlistEntryOut(Shape):
-    id: str
-    location_id: str
-    customer_id: str
-    ticket_id: str | None
-    date: str
-    time_from: str
-    time_to: str
-    party_size: int
-    status: str  # active, notified (offered), booked, expired, cancelled
-    expires_at: str
-    created_at: str
-    reservation_id: str | None = None  # the held reservation, while offered
-    offer_expires_at: str | None = None
-
-
-class WaitlistEntryEnvelope(Shape):
-    entry: WaitlistEntryOut
-
-
-class WaitlistListOut(Shape):
-    entries: list[WaitlistEntryOut]

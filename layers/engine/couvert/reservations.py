@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from couvert.engine.clock import zone
 from couvert.formats import hhmm, money
+
+Status = Literal["draft", "pending_payment", "option", "confirmed", "seated", "completed", "no_show", "cancelled"]
 
 # Fields a guest never sees (docs/api.md): operator notes and the risk model's reasoning.
 OPERATOR_ONLY = ("internal_notes", "risk_factors")
