@@ -13,7 +13,7 @@ from couvert.snapshots import load_snapshot
 from couvert_dev.tokens import issue_dev_token
 from tests.conftest import DEFAULT_NOW
 from tests.support import DEMO_CLOSED_DAY, DEMO_EVE, call
-from tests.support.api import DAY, add_member, availability, op
+from tests.support.api import DAY, add_member, availability, insert_stays, op
 from tests.support.clock import PINNED_NOW, at, day, iso
 
 EVE, CLOSED_DAY = DEMO_EVE.isoformat(), DEMO_CLOSED_DAY.isoformat()
@@ -271,23 +271,6 @@ def test_the_committed_openapi_document_is_current(app_env):
     assert json.loads(DOCUMENT.read_text()) == build_openapi()
 
 
-def _insert_stays(conn, location_id, zone, stays: dict) -> dict:
-    """Confirmed stays {name: (start, occupied)}, each ending two hours after it starts; their ids."""
-    ticket, shift = conn.execute("select ticket_id, shift_id from shift_tickets where location_id = %s limit 1",
-                                 (location_id,)).fetchone()
-    ids = {}
-    for name, (start, occupied) in stays.items():
-        ids[name] = conn.execute(
-            """insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time, end_time,
-                 party_size, status, reference, start_at, end_at, occupied_until)
-               values (%s, %s, %s, %s, %s, %s, 2, 'confirmed', %s, %s, %s, %s) returning id""",
-            (location_id, ticket, shift, start.astimezone(zone).date(), start.astimezone(zone).time(),
-             (start + dt.timedelta(hours=2)).astimezone(zone).time(), name.upper()[:6].ljust(6, "X"),
-             start, start + dt.timedelta(hours=2), start + occupied)).fetchone()[0]
-    conn.commit()
-    return ids
-
-
 def test_the_snapshot_reads_the_reservations_that_can_overlap_the_day_and_no_more(app_env, demo_location):
     """The window is the location's own days: stays that start from the local midnight before the day
     to the local midnight two days after it (a late stay of the day runs into the next), less the
@@ -305,7 +288,7 @@ def test_the_snapshot_reads_the_reservations_that_can_overlap_the_day_and_no_mor
                       - dt.timedelta(minutes=1), usual),
              "after": (dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0, 0), AMSTERDAM), usual)}
     with psycopg.connect(app_env) as conn:
-        ids = _insert_stays(conn, demo_location, AMSTERDAM, stays)
+        ids = insert_stays(conn, demo_location, AMSTERDAM, stays)
         snapshot = load_snapshot(conn, demo_location, day)
     assert {b.id for b in snapshot.bookings} == {ids["first"], ids["last"]}
     first = next(b for b in snapshot.bookings if b.id == ids["first"])
@@ -331,12 +314,12 @@ def test_where_midnight_happens_twice_the_day_begins_at_the_first(database_url, 
     stays = {"reaches": (first_midnight - dt.timedelta(hours=2), dt.timedelta(hours=2, minutes=30)),
              "ended": (first_midnight - dt.timedelta(hours=3), dt.timedelta(hours=3))}
     with psycopg.connect(app_env) as conn:
-        ids = _insert_stays(conn, demo_location, havana, stays)
+        ids = insert_stays(conn, demo_location, havana, stays)
         snapshot = load_snapshot(conn, demo_location, day)
     assert {b.id for b in snapshot.bookings} == {ids["reaches"]}
 
 
-@pytest.mark.parametrize("kind", ["snapshot_areas", "snapshot_tables", "snapshot_bookings"])
+@pytest.mark.parametrize("kind", ["snapshot_areas", "snapshot_tables", "snapshot_bookings", "snapshot_stay_bookings"])
 def test_a_snapshot_query_decoded_by_position_selects_the_engine_types_fields_in_order(app_env, demo_location, kind):
     """Snapshot rows of these kinds become engine objects by position (couvert/snapshots.py): the
     query's columns must be the dataclass's fields, in order, or a field would take another's value."""
@@ -345,5 +328,6 @@ def test_a_snapshot_query_decoded_by_position_selects_the_engine_types_fields_in
 
     day = dt.date.fromisoformat(DAY)
     with psycopg.connect(app_env) as conn:
-        cursor = conn.execute(query(kind), {"location_id": demo_location, "date_from": day, "date_to": day})
+        cursor = conn.execute(query(kind), {"location_id": demo_location, "date_from": day, "date_to": day,
+                                            "ticket_id": uuid.uuid4(), "time": dt.time(19)})
         assert [c.name for c in cursor.description] == list(POSITIONAL[kind]._fields)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import psycopg
 
 from couvert_dev.tokens import issue_dev_token
@@ -81,3 +83,22 @@ class Restaurant:
     def without_pacing(self) -> None:
         with psycopg.connect(self.database_url) as conn:
             conn.execute("update shift_tickets set pacing_covers_limit = null")
+
+
+def insert_stays(conn, location_id, zone, stays: dict, ticket=None, shift=None) -> dict:
+    """Confirmed stays {name: (start, occupied)}, each ending two hours after it starts, written as rows
+    (on dates and at times the API would refuse to book); their ids.  Of the location's first shift
+    ticket, or of `ticket` on `shift`."""
+    ticket, shift = (ticket, shift) if ticket else conn.execute(
+        "select ticket_id, shift_id from shift_tickets where location_id = %s limit 1", (location_id,)).fetchone()
+    ids = {}
+    for name, (start, occupied) in stays.items():
+        ids[name] = conn.execute(
+            """insert into reservations (location_id, ticket_id, shift_id, reservation_date, start_time, end_time,
+                 party_size, status, reference, start_at, end_at, occupied_until)
+               values (%s, %s, %s, %s, %s, %s, 2, 'confirmed', %s, %s, %s, %s) returning id""",
+            (location_id, ticket, shift, start.astimezone(zone).date(), start.astimezone(zone).time(),
+             (start + dt.timedelta(hours=2)).astimezone(zone).time(), name.upper()[:6].ljust(6, "X"),
+             start, start + dt.timedelta(hours=2), start + occupied)).fetchone()[0]
+    conn.commit()
+    return ids

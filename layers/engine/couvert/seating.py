@@ -27,7 +27,7 @@ from couvert.pipelines import batch
 from couvert.queries import query
 from couvert.requests import BookingRequest
 from couvert.settings import get_settings
-from couvert.snapshots import send_snapshot
+from couvert.snapshots import Arrival, send_snapshot
 
 # The reasons an operator's own table overrides: capacity and ticket areas are the host's call.
 TABLE_REASONS = frozenset({"tables_full", "squeeze_limit", "overbooking_limit"})
@@ -127,7 +127,8 @@ def open_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
             "location_id": location_id, "day": body.date, "now": now, "subject_id": reservation_id,
             "lock_timeout": None if settings.unsafe_skip_booking_lock else f"{settings.booking_lock_timeout_ms}ms",
             **claim_params(claim)})
-        read_snapshot = send_snapshot(conn, location_id, body.date)
+        # The engine decides the requested slot alone: the reservations that can touch its stay do.
+        read_snapshot = send_snapshot(conn, location_id, body.date, arrival=Arrival(body.ticket_id, body.time))
     return Opening(reservation_id, claim.key if claim else None, opened, read_snapshot)
 
 

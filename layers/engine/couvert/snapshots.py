@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -79,8 +79,10 @@ def _positional(cls: type, convert: Callable[[Sequence[Any]], Sequence[Any]] | N
 
 
 # The kinds decoded by position, and their types (tests check each query's columns against the fields).
-POSITIONAL: dict[str, type] = {"snapshot_areas": Area, "snapshot_tables": Table, "snapshot_bookings": Booking}
-_CONVERT = {"snapshot_bookings": lambda v: (*v[:8], tuple(v[8]), *v[9:])}  # table_ids: a tuple
+POSITIONAL: dict[str, type] = {"snapshot_areas": Area, "snapshot_tables": Table, "snapshot_bookings": Booking,
+                               "snapshot_stay_bookings": Booking}
+_TABLE_IDS_AS_TUPLE = lambda v: (*v[:8], tuple(v[8]), *v[9:])  # noqa: E731
+_CONVERT = {"snapshot_bookings": _TABLE_IDS_AS_TUPLE, "snapshot_stay_bookings": _TABLE_IDS_AS_TUPLE}
 _ROW_FACTORIES = {kind: _positional(cls, _CONVERT.get(kind)) for kind, cls in POSITIONAL.items()}
 
 
@@ -93,13 +95,24 @@ def load_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     return read()
 
 
+class Arrival(NamedTuple):
+    """The one arrival a booking asks for: its snapshot holds the reservations that can touch its stay."""
+
+    ticket_id: UUID
+    time: dt.time
+
+
 def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.date,
-                  date_to: dt.date | None = None) -> Callable[[], Snapshot]:
+                  date_to: dt.date | None = None, arrival: Arrival | None = None) -> Callable[[], Snapshot]:
     """Send the snapshot's queries into the pipeline `conn` is in, to travel in one round trip with
     whatever else the caller sends there; once the pipeline has ended, what this returns reads the
     answers into the Snapshot (load_snapshot's, with its NotFound).  A pipeline opened in another
     pipeline that has commands waiting costs a round trip of its own (psycopg syncs on entering it),
-    so callers that send more than the snapshot send it this way rather than through load_snapshot."""
+    so callers that send more than the snapshot send it this way rather than through load_snapshot.
+
+    With an `arrival` (a booking's ticket and time on date_from) the snapshot's reservations are
+    those that can touch its stay alone (migration 0040), enough for the engine to decide that slot
+    (AvailabilityEngine.evaluate) and nothing else: the day's listing needs the day's."""
     date_to = date_to or date_from
     dates = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
     held = SETUPS.get(location_id)
@@ -108,7 +121,11 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     unsent: tuple[str, ...] = ()
     if held is not None:  # the location's row will say whether it still is the location's setup
         unsent = SETUP_KINDS if held_days is None else (*SETUP_KINDS, "snapshot_schedule")
-    cursors = _send(conn, [kind for kind in _KINDS if kind not in unsent], params)
+    kinds = [kind for kind in _KINDS if kind not in unsent]
+    if arrival is not None:
+        kinds[-1] = "snapshot_stay_bookings"
+        params |= {"ticket_id": arrival.ticket_id, "time": arrival.time}
+    cursors = _send(conn, kinds, params)
 
     def read() -> Snapshot:
         location = _location(cursors, location_id)
@@ -121,7 +138,7 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
             days = held_days if held_days is not None else _read_days(setup, dates, cursors)
         else:  # changed since this process read it (or held from a change never committed)
             setup, days = _read_again(conn, params, dates)
-        return build_snapshot(Location(**location), setup, days, cursors["snapshot_bookings"].fetchall())
+        return build_snapshot(Location(**location), setup, days, cursors[kinds[-1]].fetchall())
 
     return read
 

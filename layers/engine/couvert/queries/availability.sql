@@ -60,3 +60,8 @@ where location_id = %(location_id)s
 -- knows `now`), a group booking occupying every member table; a PL/pgSQL function (migration 0030)
 -- so that its plan is kept for the session.
 select * from public.snapshot_bookings(%(location_id)s, %(date_from)s, %(date_to)s)
+
+-- name: snapshot_stay_bookings
+-- A booking's reservations (migration 0040): those that can touch its stay, the ticket's counts on
+-- the date and every stay overlapping it, instead of the whole day's.
+select * from public.snapshot_stay_bookings(%(location_id)s, %(date_from)s, %(time)s, %(ticket_id)s)
