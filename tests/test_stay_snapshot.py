@@ -22,11 +22,22 @@ def _arrival_snapshot(conn, location, ticket_id, time):
     return read()
 
 
+def _serve_regular_dinner_at_lunch(conn, location) -> None:
+    conn.execute("""insert into shift_tickets (location_id, shift_id, ticket_id, area_ids, pacing_covers_limit,
+                                               max_covers_total)
+                    select st.location_id, st.shift_id, t.id, st.area_ids, 6, 16
+                    from shift_tickets st join tickets b on b.id = st.ticket_id and b.name = 'Brunch'
+                    join tickets t on t.location_id = st.location_id and t.name = 'Regular Dinner'
+                    where st.location_id = %s""", (location,))
+
+
 def _busy_day(app_env, location, seed: int) -> list[str]:
     """A hundred and twenty random booking requests through the API, as the engine seats them, then
     some of the bookings cancelled, seated, or seated and completed by a host; the ids of those made.
-    Dinner starts at two and the Chef's Table seats in every area, without a deposit, so that stays of
-    all three tickets share tables: lunch's last ones overlap dinner's first."""
+    Dinner starts at two, the Regular Dinner is served at lunch too (with its own pacing and covers),
+    and the Chef's Table seats in every area, without a deposit, so that stays of all three tickets
+    share tables, lunch's last ones overlap dinner's first, and from two to three a Regular Dinner
+    arrival is offered by both shifts."""
     with psycopg.connect(app_env) as conn:
         conn.execute("update shifts set start_time = '14:00' where location_id = %s and name = 'Diner'", (location,))
         conn.execute("""update tickets t set policy_set_id = p.id from policy_sets p
@@ -36,12 +47,13 @@ def _busy_day(app_env, location, seed: int) -> list[str]:
                                                                 where a.location_id = st.location_id)
                         from tickets t where st.location_id = %(l)s and t.id = st.ticket_id
                           and t.name = 'Chef''s Table'""", {"l": location})
+        _serve_regular_dinner_at_lunch(conn, location)
     rng = random.Random(seed)
     names = ids(app_env)
     add_member(app_env, location, "host-1")
     made = []
     for n in range(120):
-        ticket, first, last = rng.choice([("Brunch", 12 * 60, 14 * 60 + 45), ("Regular Dinner", 14 * 60, 22 * 60 + 45),
+        ticket, first, last = rng.choice([("Brunch", 12 * 60, 14 * 60 + 45), ("Regular Dinner", 12 * 60, 22 * 60 + 45),
                                           ("Chef's Table", 14 * 60, 22 * 60 + 45)])
         minute = rng.randrange(first, last + 1, 15)
         body = booking_body(names[ticket], f"{minute // 60:02d}:{minute % 60:02d}", rng.randint(2, 4) if ticket == "Chef's Table" else rng.randint(1, 8))
@@ -83,9 +95,12 @@ def test_the_slot_s_verdict_table_and_stay_are_the_whole_day_s(app_env, demo_loc
 
 
 def test_a_lunch_booking_reads_lunch_and_a_dinner_booking_reads_dinner(app_env, demo_location):
-    """The stay's reservations are the ticket's on the date and the stays overlapping its own: a
-    dinner stay is not read for a lunch arrival, nor the other way round."""
+    """The stay's reservations are the ticket's in the shifts running at the arrival and the stays
+    overlapping its own: a dinner stay is not read for a lunch arrival, even of the same ticket, nor
+    the other way round."""
     names = ids(app_env)
+    with psycopg.connect(app_env) as conn:
+        _serve_regular_dinner_at_lunch(conn, demo_location)
     lunch = book(demo_location, booking_body(names["Brunch"], "12:30", 2))[1]["reservation"]["id"]
     body = booking_body(names["Regular Dinner"], "20:00", 2)
     body["guest"] = {**body["guest"], "email": "dinner@example.com"}
@@ -99,6 +114,7 @@ def test_a_lunch_booking_reads_lunch_and_a_dinner_booking_reads_dinner(app_env, 
 
         assert read("Brunch", 12) == {lunch, late_lunch}  # the late lunch: the ticket's counts, not its tables
         assert read("Regular Dinner", 20) == {dinner}  # the lunches ended hours before
+        assert read("Regular Dinner", 12) == {lunch}  # the Regular Dinner at eight counts for dinner only
         # Another ticket: the dinner stay (20:00 until 22:15, buffer included) only where it overlaps.
         assert read("Chef's Table", 18) == {dinner}
         assert read("Chef's Table", 22) == {dinner}

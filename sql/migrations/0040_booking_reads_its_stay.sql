@@ -2,7 +2,8 @@
 -- "Fifth pass"; docs/decisions.md, "Performance").  The engine decides a booking on the requested
 -- slot alone (AvailabilityEngine.evaluate), and a slot's verdict depends on two kinds of rows only:
 --   * the counts of the ticket on that date (pacing, covers, squeezes, covers without a table), kept
---     per (shift, ticket, date): every reservation of the ticket on the date;
+--     per (shift, ticket, date): every reservation of the ticket on the date in a shift that runs at
+--     the arrival time (the engine's test: from the shift's start minute to before its end);
 --   * the tables' occupancy during the stay: every reservation whose stay overlaps the slot's, from
 --     the arrival to the latest end the ticket can give it (its duration and buffer, or a squeeze
 --     with its gap, or a squeeze to a fixed end).
@@ -24,6 +25,7 @@ declare
   zone text := (select l.timezone from public.locations l where l.id = p_location_id);
   arrival timestamptz := (p_date + p_time) at time zone zone;
   stay_ends timestamptz;
+  offering uuid[];
   -- Whether the zone's clocks change from the day before to the day after: a day not 24 hours long.
   margin interval := case when ((p_date + 2)::timestamp at time zone zone) - ((p_date + 1)::timestamp at time zone zone)
                                  = interval '24 hours'
@@ -43,6 +45,9 @@ begin
   where t.location_id = p_location_id and t.id = p_ticket_id;
   -- An unknown ticket (the engine answers that it is not offered): the window has no end.
   stay_ends := coalesce(stay_ends, 'infinity');
+  select coalesce(array_agg(e.shift_id), '{}') into offering
+  from public.get_effective_shift_schedule(p_location_id, p_date) e
+  where date_trunc('minute', e.start_time::interval) <= p_time::interval and p_time < e.end_time;
   return query
   select r.id, r.shift_id, r.ticket_id, r.reservation_date, r.start_at, r.occupied_until,
          r.party_size, r.status,
@@ -57,7 +62,7 @@ begin
     and r.start_at >= (p_date - 1)::timestamp at time zone zone  -- the day's index range
     and r.start_at < (p_date + 2)::timestamp at time zone zone
     and r.status in ('draft', 'pending_payment', 'option', 'confirmed', 'seated', 'completed')
-    and ((r.reservation_date = p_date and r.ticket_id = p_ticket_id)  -- the ticket's counts
+    and ((r.reservation_date = p_date and r.ticket_id = p_ticket_id and r.shift_id = any(offering))  -- counts
          or (r.start_at < stay_ends + margin and r.occupied_until > arrival - margin));  -- the stay's tables
 end
 $$;
