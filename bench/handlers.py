@@ -69,6 +69,7 @@ def measure(url: str, location_id: UUID) -> dict:
             conn.execute(document, params).fetchone()
 
     json_floor_ms = median_ms(json_floor, 200)
+    booking_snapshots = _booking_snapshots(db, location_id, MEASURED_DAY, snapshot, floor_ms)
     handler = load_function(ROOT / "functions" / "check_availability").lambda_handler
     path = f"/v1/locations/{location_id}/availability"
     event = http_event("GET", path, query={"date": MEASURED_DAY.isoformat(), "party_size": 4})
@@ -83,7 +84,30 @@ def measure(url: str, location_id: UUID) -> dict:
     return {"B1_engine_day_ms": b1, "B2_handler_day_ms": b2, "B2_floor_ms": floor_ms,
             "B2_ratio_to_floor": b2 / floor_ms, "B2_json_floor_ms": json_floor_ms,
             "B2_snapshot_setup_read_ms": setup_read_ms, "B2_snapshot_vs_json_floor": setup_read_ms / json_floor_ms,
-            "B3_calendar_31_days_ms": b3, "B8_peak_rss_mb": peak_mb}
+            "B3_calendar_31_days_ms": b3, "B8_peak_rss_mb": peak_mb, **booking_snapshots}
+
+
+def _booking_snapshots(db, location_id: UUID, day: dt.date, whole_day, day_ms: float) -> dict:
+    """What a booking reads under its day's lock (migration 0040): the reservations that can touch its
+    stay, for a lunch and a dinner arrival of the reference day's ticket served at both, against the
+    whole day's (rows, and the snapshot's p50 with the setup held)."""
+    from bench.__main__ import median_ms
+    from couvert.db import RequestContext
+    from couvert.pipelines import batch
+    from couvert.snapshots import Arrival, send_snapshot
+
+    ticket = next(t.id for t in whole_day.tickets.values() if t.name == "A la carte")
+    guest = RequestContext.guest(location_id)
+    out = {"B2_booking_day_rows": len(whole_day.bookings)}
+    for label, time in (("lunch", dt.time(13)), ("dinner", dt.time(20))):
+        def stay(time=time):
+            with db.transaction(guest, pipelined=True) as conn, batch(conn):
+                read = send_snapshot(conn, location_id, day, arrival=Arrival(ticket, time))
+            return read()
+
+        out[f"B2_booking_{label}_rows"] = len(stay().bookings)
+        out[f"B2_booking_{label}_vs_day"] = median_ms(stay, 200) / day_ms
+    return out
 
 
 _COLD = """

@@ -81,8 +81,14 @@ def _positional(cls: type, convert: Callable[[Sequence[Any]], Sequence[Any]] | N
 # The kinds decoded by position, and their types (tests check each query's columns against the fields).
 POSITIONAL: dict[str, type] = {"snapshot_areas": Area, "snapshot_tables": Table, "snapshot_bookings": Booking,
                                "snapshot_stay_bookings": Booking}
-_TABLE_IDS_AS_TUPLE = lambda v: (*v[:8], tuple(v[8]), *v[9:])  # noqa: E731
-_CONVERT = {"snapshot_bookings": _TABLE_IDS_AS_TUPLE, "snapshot_stay_bookings": _TABLE_IDS_AS_TUPLE}
+
+
+def _table_ids_as_tuple(values: Sequence[Any]) -> Sequence[Any]:
+    """A booking's row with its table_ids a tuple (the array arrives as a list)."""
+    return (*values[:8], tuple(values[8]), *values[9:])
+
+
+_CONVERT = {"snapshot_bookings": _table_ids_as_tuple, "snapshot_stay_bookings": _table_ids_as_tuple}
 _ROW_FACTORIES = {kind: _positional(cls, _CONVERT.get(kind)) for kind, cls in POSITIONAL.items()}
 
 
@@ -122,8 +128,10 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     if held is not None:  # the location's row will say whether it still is the location's setup
         unsent = SETUP_KINDS if held_days is None else (*SETUP_KINDS, "snapshot_schedule")
     kinds = [kind for kind in _KINDS if kind not in unsent]
+    bookings = "snapshot_bookings"
     if arrival is not None:
-        kinds[-1] = "snapshot_stay_bookings"
+        bookings = "snapshot_stay_bookings"
+        kinds[kinds.index("snapshot_bookings")] = bookings
         params |= {"ticket_id": arrival.ticket_id, "time": arrival.time}
     cursors = _send(conn, kinds, params)
 
@@ -138,7 +146,7 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
             days = held_days if held_days is not None else _read_days(setup, dates, cursors)
         else:  # changed since this process read it (or held from a change never committed)
             setup, days = _read_again(conn, params, dates)
-        return build_snapshot(Location(**location), setup, days, cursors[kinds[-1]].fetchall())
+        return build_snapshot(Location(**location), setup, days, cursors[bookings].fetchall())
 
     return read
 
