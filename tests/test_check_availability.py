@@ -329,5 +329,5 @@ def test_a_snapshot_query_decoded_by_position_selects_the_engine_types_fields_in
     day = dt.date.fromisoformat(DAY)
     with psycopg.connect(app_env) as conn:
         cursor = conn.execute(query(kind), {"location_id": demo_location, "date_from": day, "date_to": day,
-                                            "ticket_id": uuid.uuid4(), "time": dt.time(19)})
+                                            "ticket_id": uuid.uuid4(), "time": dt.time(19), "shift_ids": None})
         assert [c.name for c in cursor.description] == list(POSITIONAL[kind]._fields)

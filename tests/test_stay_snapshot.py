@@ -151,3 +151,21 @@ def test_around_a_change_of_the_clocks_the_window_is_wider(app_env, demo_locatio
 
         assert read(change) == {rows["cended"]}
         assert read(ordinary) == set()
+
+
+def test_a_booking_whose_process_holds_an_old_schedule_reads_the_ticket_s_every_shift(app_env, demo_location):
+    """The shifts running at the arrival come from the schedule the process holds; when the location's
+    setup changed since, the reservations are read again for every shift of the ticket, so that the
+    shift now running at that time counts."""
+    names = ids(app_env)
+    body = booking_body(names["Regular Dinner"], "20:00", 2)
+    dinner = book(demo_location, body)[1]["reservation"]["id"]
+    with psycopg.connect(app_env) as conn:
+        load_snapshot(conn, demo_location, THE_DAY)  # the process now holds the day's schedule
+        conn.commit()
+        conn.execute("update shifts set start_time = '14:00' where location_id = %s and name = 'Diner'",
+                     (demo_location,))
+        conn.commit()
+        at_half_past_two = _arrival_snapshot(conn, demo_location, names["Regular Dinner"], dt.time(14, 30))
+    assert dinner in {str(b.id) for b in at_half_past_two.bookings}  # the dinner shift runs at 14:30 now
+    assert any(s.runs_at(dt.time(14, 30)) for s in at_half_past_two.shifts_by_date[THE_DAY])

@@ -2,8 +2,9 @@
 -- "Fifth pass"; docs/decisions.md, "Performance").  The engine decides a booking on the requested
 -- slot alone (AvailabilityEngine.evaluate), and a slot's verdict depends on two kinds of rows only:
 --   * the counts of the ticket on that date (pacing, covers, squeezes, covers without a table), kept
---     per (shift, ticket, date): every reservation of the ticket on the date in a shift that runs at
---     the arrival time (the engine's test: from the shift's start minute to before its end);
+--     per (shift, ticket, date): every reservation of the ticket on the date, or, where the caller
+--     names the shifts running at the arrival (p_shift_ids, from the schedule a process holds), of
+--     the ticket in those shifts;
 --   * the tables' occupancy during the stay: every reservation whose stay overlaps the slot's, from
 --     the arrival to the latest end the ticket can give it (its duration and buffer, or a squeeze
 --     with its gap, or a squeeze to a fixed end).
@@ -13,7 +14,8 @@
 -- sides, more than any zone's change.  tests/test_stay_snapshot.py holds the engine's verdict, table
 -- and stay unchanged against the whole day's rows.  Rows are still found through the day's index
 -- range (location_id, start_at).
-create function public.snapshot_stay_bookings(p_location_id uuid, p_date date, p_time time, p_ticket_id uuid)
+create function public.snapshot_stay_bookings(p_location_id uuid, p_date date, p_time time, p_ticket_id uuid,
+                                               p_shift_ids uuid[])
 returns table (id uuid, shift_id uuid, ticket_id uuid, date date, start_at timestamptz,
                occupied_until timestamptz, party_size int, status text, table_ids uuid[], is_squeeze boolean,
                hold_expires_at timestamptz, option_expires_at timestamptz, completed_at timestamptz,
@@ -25,7 +27,6 @@ declare
   zone text := (select l.timezone from public.locations l where l.id = p_location_id);
   arrival timestamptz := (p_date + p_time) at time zone zone;
   stay_ends timestamptz;
-  offering uuid[];
   -- Whether the zone's clocks change from the day before to the day after: a day not 24 hours long.
   margin interval := case when ((p_date + 2)::timestamp at time zone zone) - ((p_date + 1)::timestamp at time zone zone)
                                  = interval '24 hours'
@@ -45,9 +46,6 @@ begin
   where t.location_id = p_location_id and t.id = p_ticket_id;
   -- An unknown ticket (the engine answers that it is not offered): the window has no end.
   stay_ends := coalesce(stay_ends, 'infinity');
-  select coalesce(array_agg(e.shift_id), '{}') into offering
-  from public.get_effective_shift_schedule(p_location_id, p_date) e
-  where date_trunc('minute', e.start_time::interval) <= p_time::interval and p_time < e.end_time;
   return query
   select r.id, r.shift_id, r.ticket_id, r.reservation_date, r.start_at, r.occupied_until,
          r.party_size, r.status,
@@ -62,11 +60,12 @@ begin
     and r.start_at >= (p_date - 1)::timestamp at time zone zone  -- the day's index range
     and r.start_at < (p_date + 2)::timestamp at time zone zone
     and r.status in ('draft', 'pending_payment', 'option', 'confirmed', 'seated', 'completed')
-    and ((r.reservation_date = p_date and r.ticket_id = p_ticket_id and r.shift_id = any(offering))  -- counts
+    and ((r.reservation_date = p_date and r.ticket_id = p_ticket_id
+          and (p_shift_ids is null or r.shift_id = any(p_shift_ids)))  -- the ticket's counts
          or (r.start_at < stay_ends + margin and r.occupied_until > arrival - margin));  -- the stay's tables
 end
 $$;
-comment on function public.snapshot_stay_bookings(uuid, date, time, uuid) is
+comment on function public.snapshot_stay_bookings(uuid, date, time, uuid, uuid[]) is
   'The reservations that can touch one booking''s stay (its ticket''s on the date, and every stay overlapping it), as capacity only, under the caller''s row-level security.';
-revoke execute on function public.snapshot_stay_bookings(uuid, date, time, uuid) from public;
-grant execute on function public.snapshot_stay_bookings(uuid, date, time, uuid) to couvert_api, couvert_worker;
+revoke execute on function public.snapshot_stay_bookings(uuid, date, time, uuid, uuid[]) from public;
+grant execute on function public.snapshot_stay_bookings(uuid, date, time, uuid, uuid[]) to couvert_api, couvert_worker;

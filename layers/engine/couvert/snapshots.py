@@ -132,12 +132,16 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
     if arrival is not None:
         bookings = "snapshot_stay_bookings"
         kinds[kinds.index("snapshot_bookings")] = bookings
-        params |= {"ticket_id": arrival.ticket_id, "time": arrival.time}
+        # The ticket's counts of the shifts running at the arrival, where this process holds the day's
+        # schedule (the location's version says below whether it still may); else of every shift.
+        running = None if held_days is None else [s.shift_id for s in held_days[date_from] if s.runs_at(arrival.time)]
+        params |= {"ticket_id": arrival.ticket_id, "time": arrival.time, "shift_ids": running}
     cursors = _send(conn, kinds, params)
 
     def read() -> Snapshot:
         location = _location(cursors, location_id)
         version = location.pop("config_version")
+        rows = cursors[bookings]
         if held is None:
             setup = _remember(location_id, version, cursors)
             days = _read_days(setup, dates, cursors)
@@ -145,8 +149,8 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
             setup = held
             days = held_days if held_days is not None else _read_days(setup, dates, cursors)
         else:  # changed since this process read it (or held from a change never committed)
-            setup, days = _read_again(conn, params, dates)
-        return build_snapshot(Location(**location), setup, days, cursors[bookings].fetchall())
+            setup, days, rows = _read_again(conn, params, dates, bookings)
+        return build_snapshot(Location(**location), setup, days, rows.fetchall())
 
     return read
 
@@ -165,14 +169,16 @@ def _location(cursors: dict[str, psycopg.Cursor], location_id: UUID) -> dict[str
     return row
 
 
-def _read_again(conn: psycopg.Connection, params: dict[str, Any],
-                dates: Sequence[dt.date]) -> tuple[Setup, Days]:
-    """The location's setup and the days' schedules as they are now (one round trip), remembered."""
+def _read_again(conn: psycopg.Connection, params: dict[str, Any], dates: Sequence[dt.date],
+                bookings: str) -> tuple[Setup, Days, psycopg.Cursor]:
+    """The location's setup and the days' schedules as they are now (one round trip), remembered; and
+    the reservations again, since a booking's were chosen by the schedule held (now: of every shift)."""
     with batch(conn):
-        cursors = _send(conn, ("snapshot_location", "snapshot_schedule", *SETUP_KINDS), params)
+        cursors = _send(conn, ("snapshot_location", "snapshot_schedule", *SETUP_KINDS, bookings),
+                        {**params, "shift_ids": None})
     location_id = params["location_id"]
     setup = _remember(location_id, _location(cursors, location_id)["config_version"], cursors)
-    return setup, _read_days(setup, dates, cursors)
+    return setup, _read_days(setup, dates, cursors), cursors[bookings]
 
 
 def _read_days(setup: Setup, dates: Sequence[dt.date],

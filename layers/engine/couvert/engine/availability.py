@@ -172,11 +172,10 @@ class AvailabilityEngine:
                     only: dt.time | None = None) -> tuple[tuple[dt.time, ...], tuple[dt.datetime, ...]]:
         """docs/engine.md §3: start + k * interval, strictly before end; DST gaps skipped.  With
         `only`, that arrival time alone, when it is one."""
-        start = shift.start_time.hour * 60 + shift.start_time.minute
-        end = shift.end_time.hour * 60 + shift.end_time.minute + (1 if shift.end_time.second else 0)
+        start, end = shift.arrival_minutes()
         if only is not None:
             minute = only.hour * 60 + only.minute
-            if only != dt.time(only.hour, only.minute) or not start <= minute < end \
+            if only != dt.time(only.hour, only.minute) or not shift.runs_at(only) \
                     or (minute - start) % shift.arrival_interval_minutes:
                 return (), ()
             instant = slot_instant(shift.date, only, self.tz)

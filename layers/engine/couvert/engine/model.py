@@ -108,6 +108,17 @@ class EffectiveShift(NamedTuple):
     label: str | None = None
     sort_order: int = 0
 
+    def arrival_minutes(self) -> tuple[int, int]:
+        """Its arrivals as minutes of the day: from its start's minute to before its end (an end with
+        seconds counts its own minute)."""
+        return (self.start_time.hour * 60 + self.start_time.minute,
+                self.end_time.hour * 60 + self.end_time.minute + (1 if self.end_time.second else 0))
+
+    def runs_at(self, time: dt.time) -> bool:
+        """Whether an arrival at `time` falls within the shift (on its grid or not)."""
+        start, end = self.arrival_minutes()
+        return start <= time.hour * 60 + time.minute < end
+
 
 class Area(NamedTuple):
     id: UUID

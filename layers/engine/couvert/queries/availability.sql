@@ -63,5 +63,7 @@ select * from public.snapshot_bookings(%(location_id)s, %(date_from)s, %(date_to
 
 -- name: snapshot_stay_bookings
 -- A booking's reservations (migration 0040): those that can touch its stay, the ticket's counts on
--- the date and every stay overlapping it, instead of the whole day's.
-select * from public.snapshot_stay_bookings(%(location_id)s, %(date_from)s, %(time)s, %(ticket_id)s)
+-- the date (in the shifts named, when shift_ids is not null) and every stay overlapping it, instead
+-- of the whole day's.
+select * from public.snapshot_stay_bookings(%(location_id)s, %(date_from)s, %(time)s, %(ticket_id)s,
+                                            %(shift_ids)s::uuid[])
