@@ -199,7 +199,7 @@ def _standard_library_bytecode_only(prefix: Path, codes: dict[str, str]) -> dict
     return {**env, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def cold_starts(repeat: int = 11, from_source_repeat: int = 3) -> dict:
+def cold_starts(repeat: int = 21, from_source_repeat: int = 3) -> dict:
     """B7: import each handler module in a fresh interpreter, and the same for the stack's floor
     (psycopg, pydantic, Powertools), so each function reads as a ratio to it; our package is imported
     as the layer ships it, with its bytecode, as the floor's packages are installed with theirs.
