@@ -46,6 +46,9 @@ begin
   where t.location_id = p_location_id and t.id = p_ticket_id;
   -- An unknown ticket (the engine answers that it is not offered): the window has no end.
   stay_ends := coalesce(stay_ends, 'infinity');
+  -- The day's select (snapshot_bookings, migration 0039) restated with the stay's filter: filtering
+  -- that function's rows instead materialized the whole day first, 0.13 ms more per booking on the
+  -- benchmarks' reference day.
   return query
   select r.id, r.shift_id, r.ticket_id, r.reservation_date, r.start_at, r.occupied_until,
          r.party_size, r.status,
