@@ -101,9 +101,10 @@ def _booking_snapshots(db, location_id: UUID, day: dt.date, whole_day, day_ms: f
     out = {"B2_booking_day_rows": len(whole_day.bookings)}
     for label, time in (("lunch", dt.time(13)), ("dinner", dt.time(20))):
         def stay(time=time):
-            with db.transaction(guest, pipelined=True) as conn, batch(conn):
-                read = send_snapshot(conn, location_id, day, arrival=Arrival(ticket, time))
-            return read()
+            with db.transaction(guest, pipelined=True) as conn:
+                with batch(conn):
+                    read = send_snapshot(conn, location_id, day, arrival=Arrival(ticket, time))
+                return read()
 
         out[f"B2_booking_{label}_rows"] = len(stay().bookings)
         out[f"B2_booking_{label}_vs_day"] = median_ms(stay, 200) / day_ms

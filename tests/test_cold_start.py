@@ -96,7 +96,7 @@ def test_every_function_module_imports_cleanly(name):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("name", ["check_availability", "stripe_webhook", "scheduled"])
+@pytest.mark.parametrize("name", ["check_availability", "back_office", "stripe_webhook", "scheduled"])
 def test_a_function_without_a_database_setting_fails_at_import(name):
     env = {k: v for k, v in ENV.items() if "DATABASE_URL" not in k and "DB_SECRET" not in k}
     result = _import(name, env)

@@ -1,4 +1,5 @@
-"""functions/transition_status: reads, transitions, reconfirm, PATCH, operator reads, and who may do what."""
+"""functions/transition_status (reads, transitions, reconfirm, PATCH) and back_office's operator reads:
+who may do what."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor

@@ -3,6 +3,7 @@ day: the engine's verdict for the requested slot, with its table and stay, is th
 
 import datetime as dt
 import random
+import uuid
 
 import psycopg
 import pytest
@@ -169,3 +170,32 @@ def test_a_booking_whose_process_holds_an_old_schedule_reads_the_ticket_s_every_
         at_half_past_two = _arrival_snapshot(conn, demo_location, names["Regular Dinner"], dt.time(14, 30))
     assert dinner in {str(b.id) for b in at_half_past_two.bookings}  # the dinner shift runs at 14:30 now
     assert any(s.runs_at(dt.time(14, 30)) for s in at_half_past_two.shifts_by_date[THE_DAY])
+
+
+@pytest.mark.parametrize("squeeze", ["squeeze_duration_minutes = 60", "squeeze_to_fixed_end_time = '13:00'"])
+def test_a_squeeze_s_gap_reaches_past_the_ticket_s_own_stay(app_env, demo_location, restaurant, squeeze):
+    """A squeeze whose stay ends before the ticket's but whose gap ends after it (a stay to a given
+    length, or to a fixed end): the window reaches to the gap's end, where a later stay on the table
+    refuses the squeeze.  Here the table's rule refuses the ordinary stay, and a stay of another
+    ticket at 13:45 falls inside the squeeze's gap alone."""
+    names = ids(app_env)
+    restaurant.only_tables("R1")
+    add_member(app_env, demo_location, "host-1")
+    with psycopg.connect(app_env) as conn:
+        _serve_regular_dinner_at_lunch(conn, demo_location)
+        conn.execute(f"""update tickets set squeeze_enabled = true, {squeeze}, squeeze_gap_minutes = 50,
+                                            squeeze_limit_per_shift = null
+                         where location_id = %s and name = 'Brunch'""", (demo_location,))
+        conn.execute("""insert into table_availability_rules (location_id, table_id, rule_type, start_time, end_time)
+                        select location_id, id, 'block', '13:15', '13:45' from tables
+                        where location_id = %s and name = 'R1'""", (demo_location,))
+    later = booking_body(names["Regular Dinner"], "13:45", 2, table_id=names["table:R1"], channel="phone")
+    assert book(demo_location, later, user="host-1")[0] == 201
+    brunch = uuid.UUID(names["Brunch"])
+    request = AvailabilityRequest(THE_DAY, 2, "widget", brunch)
+    with psycopg.connect(app_env) as conn:
+        day = load_snapshot(conn, demo_location, THE_DAY)
+        expected = AvailabilityEngine(day, DEFAULT_NOW).evaluate(request, brunch, dt.time(12))
+        stay = _arrival_snapshot(conn, demo_location, brunch, dt.time(12))
+    assert expected[1].reason_code == "tables_full"  # the rule refuses the stay, the later guest the squeeze
+    assert AvailabilityEngine(stay, DEFAULT_NOW).evaluate(request, brunch, dt.time(12)) == expected

@@ -119,7 +119,7 @@ def open_under_lock(conn: psycopg.Connection, caller: RequestContext, location_i
                     now: dt.datetime, claim: Claim | None = None) -> Opening:
     """Send what opens a booking, to travel in one round trip: open_booking (the guest's focus on the
     new reservation, the Idempotency-Key's claim, the day's lock, the lapsed holds freed) and the
-    snapshot of the day, read under the lock."""
+    snapshot of the reservations that can touch the requested stay, read under the lock."""
     reservation_id = uuid.uuid4()
     settings = get_settings()
     with batch(conn):
