@@ -149,8 +149,10 @@ def send_snapshot(conn: psycopg.Connection, location_id: UUID, date_from: dt.dat
             setup = held
             days = held_days if held_days is not None else _read_days(setup, dates, cursors)
         else:  # changed since this process read it (or held from a change never committed)
-            again = bookings if params.get("shift_ids") is not None else None
-            setup, days, rows = _read_again(conn, params, dates, again, rows)
+            # A booking's reservations were chosen by the schedule held: read them again, of every shift.
+            again = (bookings,) if params.get("shift_ids") is not None else ()
+            setup, days, read_again = _read_again(conn, params, dates, again)
+            rows = read_again.get(bookings, rows)
         return build_snapshot(Location(**location), setup, days, rows.fetchall())
 
     return read
@@ -171,16 +173,15 @@ def _location(cursors: dict[str, psycopg.Cursor], location_id: UUID) -> dict[str
 
 
 def _read_again(conn: psycopg.Connection, params: dict[str, Any], dates: Sequence[dt.date],
-                bookings: str | None, rows: psycopg.Cursor) -> tuple[Setup, Days, psycopg.Cursor]:
-    """The location's setup and the days' schedules as they are now (one round trip), remembered; with
-    `bookings`, a booking's reservations again, since the schedule held chose them (now: of every
-    shift), else `rows` as they were read."""
-    kinds = ("snapshot_location", "snapshot_schedule", *SETUP_KINDS, *((bookings,) if bookings else ()))
+                also: Sequence[str] = ()) -> tuple[Setup, Days, dict[str, psycopg.Cursor]]:
+    """The location's setup and the days' schedules as they are now (one round trip), remembered; and
+    the cursors, with those of the kinds `also` read in the same round trip (every shift's)."""
     with batch(conn):
-        cursors = _send(conn, kinds, {**params, "shift_ids": None})
+        cursors = _send(conn, ("snapshot_location", "snapshot_schedule", *SETUP_KINDS, *also),
+                        {**params, "shift_ids": None})
     location_id = params["location_id"]
     setup = _remember(location_id, _location(cursors, location_id)["config_version"], cursors)
-    return setup, _read_days(setup, dates, cursors), cursors[bookings] if bookings else rows
+    return setup, _read_days(setup, dates, cursors), cursors
 
 
 def _read_days(setup: Setup, dates: Sequence[dt.date],
