@@ -15,6 +15,7 @@ from tests.support.clock import day
 MEASURED_DAY = day(32)  # a Friday, from the tests' clock: lunch and dinner run
 HISTORY_DAYS = 90
 RESERVATIONS_ON_DAY = 400
+GUESTS = 2_000  # the history's guests: about two and a half reservations each
 TZ = "Europe/Amsterdam"
 
 
@@ -88,11 +89,14 @@ def seed_reservations(conn: psycopg.Connection, location_id: uuid.UUID, seed: in
                           (location_id,)).fetchall()
     shifts = dict(conn.execute("select name, id from shifts where location_id = %s", (location_id,)).fetchall())
     tickets = dict(conn.execute("select name, id from tickets where location_id = %s", (location_id,)).fetchall())
-    customer = conn.execute(
+    # A restaurant's history is its guests': a table of customers as large as a season leaves it (a
+    # table of one row would also leave the plans PostgreSQL keeps per session scanning it whole).
+    guests = [row[0] for row in conn.execute(
         """insert into customers (location_id, first_name, last_name, email)
-           values (%s, 'Bench', 'Guest', 'bench@example.com')
+           select %s, 'Guest', g::text, 'guest' || g || '@reference.example' from generate_series(1, %s) g
            on conflict (location_id, lower(email)) do update set first_name = excluded.first_name
-           returning id""", (location_id,)).fetchone()[0]
+           returning id""", (location_id, GUESTS)).fetchall()]
+    guest_rng = random.Random(seed + 1)  # apart from `rng`: the reservations are those of every run before
     batch = []
     for offset in range(-history_days // 2, history_days // 2 + 1):
         d = day + dt.timedelta(days=offset)
@@ -105,7 +109,7 @@ def seed_reservations(conn: psycopg.Connection, location_id: uuid.UUID, seed: in
                 wall = dt.time(minute // 60, minute % 60)
                 start_at = slot_instant(d, wall, tz)
                 end_at = start_at + dt.timedelta(minutes=minutes)
-                batch.append((location_id, customer, tickets[ticket], shifts[shift], d, wall,
+                batch.append((location_id, guest_rng.choice(guests), tickets[ticket], shifts[shift], d, wall,
                               end_at.astimezone(tz).time(), max(1, capacity - rng.randint(0, 1)), table_id,
                               "completed" if offset < 0 else "confirmed", f"R{len(batch):07X}",  # unique
                               start_at, end_at, end_at + dt.timedelta(minutes=15),
