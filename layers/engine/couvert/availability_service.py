@@ -1,7 +1,5 @@
 """Availability use cases: load the snapshot under the caller's rights, run the pure engine."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import NamedTuple
 from uuid import UUID

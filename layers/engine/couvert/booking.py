@@ -12,8 +12,6 @@ the draft holds the table while the PaymentIntent is created, then becomes pendi
 the intent cannot be created the draft is dropped and nothing is held.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import hashlib
 import json
@@ -95,15 +93,6 @@ def create_reservation(db: Database, caller: RequestContext, location_id: UUID, 
                                                  row=booked.answer.fetchone()))
 
 
-class Booked(NamedTuple):
-    """What book_under_lock wrote: the reservation, the deposit it waits for, and the cursor that holds
-    its row as reservation_by_id reads it (read it once the transaction has ended, in a pipelined one)."""
-
-    reservation_id: UUID
-    deposit: DepositDue | None
-    answer: psycopg.Cursor
-
-
 class DepositDue(NamedTuple):
     """A booking whose draft holds its table while the PaymentIntent is created."""
 
@@ -111,6 +100,15 @@ class DepositDue(NamedTuple):
     location_id: UUID
     amount_cents: int
     currency: str
+
+
+class Booked(NamedTuple):
+    """What book_under_lock wrote: the reservation, the deposit it waits for, and the cursor that holds
+    its row as reservation_by_id reads it (read it once the transaction has ended, in a pipelined one)."""
+
+    reservation_id: UUID
+    deposit: DepositDue | None
+    answer: psycopg.Cursor
 
 
 def _take_deposit(db: Database, caller: RequestContext, deposit: DepositDue, idempotency_key: str | None,

@@ -3,8 +3,6 @@ booking again, never a second one; another body is 409.  Nothing secret is store
 answer is rebuilt from the reservation, and its secrets (the manage token, derived again; the Stripe
 client secret, fetched again) go only to the caller who made the booking.  A key lives one day."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any, NamedTuple
 from uuid import UUID

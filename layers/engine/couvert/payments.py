@@ -4,8 +4,6 @@ Idempotency keys are deterministic (deposit:{reservation_id}), so a retried book
 a second PaymentIntent at Stripe.
 """
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import NamedTuple
 from uuid import UUID

@@ -1,8 +1,6 @@
 """What callers ask of the domain, as plain named tuples: the use cases never see an HTTP model (the
 handlers convert api_models' bodies into these)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import NamedTuple
 from uuid import UUID

@@ -6,8 +6,6 @@ lapsed, an expired option an operator re-books, a late guest seated after a no-s
 runs on a snapshot read under the (location, date) lock with the reservation itself left out.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import uuid
 from collections.abc import Callable

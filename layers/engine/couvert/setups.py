@@ -2,8 +2,6 @@
 what of a snapshot depends on the location's configuration only, kept under the location's
 config_version (migration 0029), with the schedules of the days read under that version."""
 
-from __future__ import annotations
-
 import datetime as dt
 import threading
 from collections import OrderedDict

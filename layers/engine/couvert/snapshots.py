@@ -8,8 +8,6 @@ under the location's config_version (migration 0029), and while it holds them se
 queries: the location's row brings the version, and a changed version costs one more round trip,
 in which the setup is read again whole.  The location and its reservations are read every time."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Callable, Sequence
 from types import MappingProxyType

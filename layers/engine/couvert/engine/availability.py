@@ -6,8 +6,6 @@ groups AND their members' masks.  So a day costs O(tables x intervals x log slot
 constant per slot, instead of checking every reservation for every slot.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict

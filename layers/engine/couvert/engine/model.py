@@ -7,8 +7,6 @@ bench/README.md, B7), and a frozen one sets each field through object.__setattr_
 (hundreds of bookings per snapshot).  A named tuple is made by the tuple's own constructor and reads
 its fields by index.  Compare them by field, never with plain tuples; `_replace` makes a changed copy."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
