@@ -1,6 +1,7 @@
 """Cold start: check_availability imports neither stripe nor boto3, nor the AWS SDK client machinery
 (Powertools touches only the botocore package itself, for its user agent)."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -174,3 +175,23 @@ def test_what_init_built_is_out_of_the_collectors_way(name):
     frozen, threshold, oldest = map(int, result.stdout.split())
     assert frozen > 20_000 and oldest < frozen / 20
     assert threshold == 10_000
+
+
+def _defines_named_tuples(tree: ast.Module) -> bool:
+    return any(isinstance(node, ast.ClassDef) and any(
+        getattr(base, "id", getattr(base, "attr", None)) == "NamedTuple" for base in node.bases) for node in tree.body)
+
+
+def _postpones_annotations(tree: ast.Module) -> bool:
+    return any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
+               and any(alias.name == "annotations" for alias in node.names) for node in tree.body)
+
+
+def test_modules_of_named_tuples_do_not_postpone_annotations():
+    """typing.NamedTuple compiles a forward reference for each string annotation at import: 1.8 ms of
+    the engine's model alone (docs/decisions.md, "The engine's types are named tuples")."""
+    package = ROOT / "layers" / "engine" / "couvert"
+    trees = {path.relative_to(package): ast.parse(path.read_text()) for path in package.rglob("*.py")}
+    with_named_tuples = [path for path, tree in trees.items() if _defines_named_tuples(tree)]
+    assert len(with_named_tuples) >= 10  # the check finds them: the engine, requests, the use cases
+    assert [str(path) for path in with_named_tuples if _postpones_annotations(trees[path])] == []

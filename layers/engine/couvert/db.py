@@ -5,8 +5,6 @@ and sets the caller's identity with set_config(..., true), so row-level security
 whatever user DATABASE_URL names, and nothing outlives the transaction (RDS Proxy safe).
 """
 
-from __future__ import annotations
-
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -42,7 +40,7 @@ class RequestContext(NamedTuple):
 
     @classmethod
     def guest(cls, location_id: UUID | None, client: str | None = None,
-              address: str | None = None) -> RequestContext:
+              address: str | None = None) -> "RequestContext":
         return cls(actor_type="guest", guest_location_id=location_id, client=client, address=address)
 
     @property
@@ -51,11 +49,11 @@ class RequestContext(NamedTuple):
         return f"user:{self.user_id}" if self.user_id else f"guest:{self.client or ''}"
 
     @classmethod
-    def operator(cls, claims: dict[str, Any]) -> RequestContext:
+    def operator(cls, claims: dict[str, Any]) -> "RequestContext":
         return cls(actor_type="operator", user_id=str(claims["sub"]), claims=dict(claims))
 
     @classmethod
-    def system(cls) -> RequestContext:
+    def system(cls) -> "RequestContext":
         return cls(actor_type="system", worker=True)
 
     @property
