@@ -89,8 +89,9 @@ def seed_reservations(conn: psycopg.Connection, location_id: uuid.UUID, seed: in
                           (location_id,)).fetchall()
     shifts = dict(conn.execute("select name, id from shifts where location_id = %s", (location_id,)).fetchall())
     tickets = dict(conn.execute("select name, id from tickets where location_id = %s", (location_id,)).fetchall())
-    # A restaurant's history is its guests': a table of customers as large as a season leaves it (a
-    # table of one row would also leave the plans PostgreSQL keeps per session scanning it whole).
+    # A season's reservations come from many guests.  With one guest the customers table held one row,
+    # and the plans PostgreSQL keeps per session scanned it whole at every booking as B5 filled it
+    # (bench/README.md, "Sixth pass").
     guests = [row[0] for row in conn.execute(
         """insert into customers (location_id, first_name, last_name, email)
            select %s, 'Guest', g::text, 'guest' || g || '@reference.example' from generate_series(1, %s) g
