@@ -5,6 +5,7 @@ connection the server ended while the function was idle."""
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -123,3 +124,24 @@ def test_an_idle_healthy_connection_is_kept(warm):
     assert not pipelines.ended_by_server(conn)
     assert get_database().connection() is conn
 
+
+
+def _advisory_lock_held(url: str, key: int) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("select exists (select 1 from pg_locks where locktype = 'advisory' and objid = %s)",
+                            (key,)).fetchone()[0]
+
+
+def test_a_batch_reaches_postgresql_when_its_answers_are_read(app_env):
+    """A statement sent in a pipeline waits in the client until its batch's answers are read or the
+    pipeline ends (couvert/pipelines.py, BatchingCursor): the batch leaves in one write and
+    PostgreSQL wakes once for it, where psycopg alone writes each statement as it is sent."""
+    with _as_guest() as conn:
+        conn.execute("select pg_advisory_xact_lock(4242)")
+        time.sleep(0.3)  # ample for PostgreSQL to take the lock, had the statement left
+        held_before_the_read = _advisory_lock_held(app_env, 4242)
+        conn.execute("select 1 as one").fetchone()
+        held_after_the_read = _advisory_lock_held(app_env, 4242)
+    assert not held_before_the_read
+    assert held_after_the_read
+    assert not _advisory_lock_held(app_env, 4242)  # the transaction ended with the pipeline

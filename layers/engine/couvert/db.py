@@ -90,7 +90,7 @@ class Database:
         unreachable database is a retryable 503, never a 500."""
         def attempt() -> psycopg.Connection:
             return psycopg.connect(self._conninfo(), connect_timeout=CONNECT_TIMEOUT_S, prepare_threshold=None,
-                                   row_factory=dict_row)
+                                   row_factory=dict_row, cursor_factory=pipelines.BatchingCursor)
         try:
             conn = attempt()
         except psycopg.OperationalError:
