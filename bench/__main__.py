@@ -162,6 +162,8 @@ def _row(label: str, value, target: str) -> str:
 def report(results: dict) -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    from bench.handlers import REPEAT
+
     m = results["machine"]
     print(f"\nCouvert benchmarks - {m['cores']} cores, PostgreSQL {m['postgres']}, Python {m['python']}")
     print(f"reference location: {results['reference']['reservations']} reservations "
@@ -175,7 +177,7 @@ def report(results: dict) -> None:
         if key.startswith("B7_"):
             name = "B7 cold import " + key[3:]
             if key.endswith("_vs_floor") and not key.startswith("B7_median_"):
-                print(_row(name, value, "<= 1.15x the stack's floor (best of 21)"))
+                print(_row(name, value, f"<= 1.15x the stack's floor (best of {REPEAT})"))
             elif key.endswith("_vs_floor"):
                 print(f"{name:<52} {value:>12.3f}   report (medians)")
             elif isinstance(value, float):
