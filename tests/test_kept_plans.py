@@ -30,6 +30,7 @@ def test_a_session_that_first_counted_on_an_empty_table_finds_counters_by_key_on
     db = get_database()
     with db.transaction(guest) as conn:  # the session's first count: its plan is made now
         rate_limits.take(conn, guest, demo_location, "first@example.com", PINNED_NOW)
+        session = conn.execute("select pg_backend_pid() as pid").fetchone()["pid"]
     with psycopg.connect(app_env) as admin:  # a busy evening's counters, of other guests
         window = PINNED_NOW.replace(minute=0, second=0, microsecond=0)
         admin.execute("""insert into public.rate_limit_counters (location_id, bucket, window_start, hits)
@@ -37,4 +38,7 @@ def test_a_session_that_first_counted_on_an_empty_table_finds_counters_by_key_on
                          from generate_series(1, 5000) g""", (demo_location, window))
     with db.transaction(guest) as conn:
         rate_limits.take(conn, guest, demo_location, "second@example.com", PINNED_NOW + dt.timedelta(minutes=1))
+        # The same server session (through PgBouncer too: its one client reuses its server), so the
+        # plan counted is the one made on the empty table.
+        assert conn.execute("select pg_backend_pid() as pid").fetchone()["pid"] == session
         assert _counters_scanned(conn) == 0

@@ -29,10 +29,15 @@ class BatchingCursor(psycopg.Cursor):
 
     psycopg writes each statement at once (after each execute it flushes, and reads what has come
     back); on two cores shared by clients and the server, every write woke the backend and cost both
-    sides a context switch: 0.09x pgbench in B5 against 0.10x batched, the handler's system time
-    halved.  This overrides psycopg's private `_execute_gen` (psycopg is pinned in the layer's
-    requirements; `tests/test_round_trips.py` fails if a statement leaves before its batch is read).
-    Outside a pipeline it is psycopg's own."""
+    sides a context switch (in B5 the clients' system time halved with batching).  A statement's
+    error is raised where its batch is read or the pipeline ends (psycopg sometimes raised it at the
+    next statement sent).  Outside a pipeline it is psycopg's own.
+
+    It restates psycopg's private `_execute_gen` but for the flush: psycopg is pinned in the layer's
+    requirements, and `tests/test_round_trips.py` fails if that method changes or if a statement
+    leaves before its batch is read.  psycopg's sync inside a pipeline (a nested `conn.pipeline()`, a
+    commit or a psycopg transaction) expects what is buffered to leave in one write; the functions do
+    none of these inside their pipelines (`batch` nests none), and their batches are a few kB."""
 
     def _execute_gen(self, query, params=None, *, prepare=None, binary=None):
         pipeline = self._conn._pipeline
