@@ -8,6 +8,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -180,10 +181,6 @@ def _rounds(codes: dict[str, str], repeat: int, env: dict | None = None) -> tupl
     return samples, heavy
 
 
-def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
-
-
 def _layer_as_built(artifacts: Path) -> Path:
     """Our package as the layer's build ships it (layers/engine/Makefile): copied and compiled."""
     subprocess.run(["make", "--no-print-directory", "-s", "-C", str(ROOT / "layers" / "engine"), "package",
@@ -226,14 +223,14 @@ def cold_starts(repeat: int = REPEAT, from_source_repeat: int = 3) -> dict:
         env = _standard_library_bytecode_only(Path(scratch) / "pycache", sources)
         from_source, _ = _rounds(sources, from_source_repeat, env)
     best = {key: min(values) for key, values in samples.items()}
-    median = {key: _median(values) for key, values in samples.items()}
+    median = {key: statistics.median(values) for key, values in samples.items()}
     out: dict = {"B7_stack_floor_ms": median["floor"], "B7_best_stack_floor_ms": best["floor"],
-                 "B7_from_source_stack_floor_ms": _median(from_source["floor"])}
+                 "B7_from_source_stack_floor_ms": statistics.median(from_source["floor"])}
     for name in FUNCTIONS:
         out[f"B7_{name}_ms"] = median[name]
         out[f"B7_{name}_vs_floor"] = median[name] / median["floor"]
         out[f"B7_best_{name}_vs_floor"] = best[name] / best["floor"]
-        out[f"B7_from_source_{name}_ms"] = _median(from_source[name])
+        out[f"B7_from_source_{name}_ms"] = statistics.median(from_source[name])
     out["B7_check_availability_imports_stripe_or_boto3"] = "yes" if "True" in heavy["check_availability"] else "no"
     return out
 

@@ -127,7 +127,6 @@ def test_an_idle_healthy_connection_is_kept(warm):
     assert get_database().connection() is conn
 
 
-
 def _advisory_lock_held(url: str, key: int) -> bool:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute("""select exists (select 1 from pg_locks where locktype = 'advisory' and objid = %s
