@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # B7's rounds: each code's median is compared (cold_starts); more rounds move it less (bench/README.md,
 # "Sixth pass").
 REPEAT = 31
-FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "back_office", "stripe_webhook", "scheduled")
 
 
 def measure(url: str, location_id: UUID) -> dict:
@@ -214,19 +213,22 @@ def cold_starts(repeat: int = REPEAT, from_source_repeat: int = 3) -> dict:
 
     Beside it, the same imports with no bytecode but the standard library's: what a cold start
     without SnapStart compiled when the layer was built by SAM's Python builder, which ships sources."""
+    from couvert_dev.devserver import function_names
+
+    functions = function_names()
     with tempfile.TemporaryDirectory(prefix="couvert-b7-") as scratch:
         layer = _layer_as_built(Path(scratch) / "layer")
-        function = {name: str(ROOT / "functions" / name) for name in FUNCTIONS}
-        shipped = {"floor": _FLOOR, **{name: _COLD.format(paths=[str(layer), function[name]]) for name in FUNCTIONS}}
+        function = {name: str(ROOT / "functions" / name) for name in functions}
+        shipped = {"floor": _FLOOR, **{name: _COLD.format(paths=[str(layer), function[name]]) for name in functions}}
         samples, heavy = _rounds(shipped, repeat)
-        sources = {"floor": _FLOOR, **{name: _COLD.format(paths=[function[name]]) for name in FUNCTIONS}}
+        sources = {"floor": _FLOOR, **{name: _COLD.format(paths=[function[name]]) for name in functions}}
         env = _standard_library_bytecode_only(Path(scratch) / "pycache", sources)
         from_source, _ = _rounds(sources, from_source_repeat, env)
     best = {key: min(values) for key, values in samples.items()}
     median = {key: statistics.median(values) for key, values in samples.items()}
     out: dict = {"B7_stack_floor_ms": median["floor"], "B7_best_stack_floor_ms": best["floor"],
                  "B7_from_source_stack_floor_ms": statistics.median(from_source["floor"])}
-    for name in FUNCTIONS:
+    for name in functions:
         out[f"B7_{name}_ms"] = median[name]
         out[f"B7_{name}_vs_floor"] = median[name] / median["floor"]
         out[f"B7_best_{name}_vs_floor"] = best[name] / best["floor"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from couvert_dev.devserver import function_names
 from tests.support import ROOT
 
 LAYER = ROOT / "layers" / "engine" / "couvert"
@@ -49,6 +50,13 @@ def test_every_third_party_import_of_the_runtime_is_in_the_layer_requirements():
         - set(sys.stdlib_module_names) - {"couvert", "__future__"} - LAMBDA_RUNTIME
     assert {name: DISTRIBUTIONS.get(name) for name in third_party
             if DISTRIBUTIONS.get(name) not in requirements} == {}
+
+
+def test_every_function_directory_is_deployed_by_the_template():
+    """template.yaml's functions are the list the bench, the OpenAPI document and the tests read
+    (couvert_dev.devserver.function_names): a function directory it does not deploy would be missed."""
+    assert sorted(function_names()) == sorted(path.parent.name for path in FUNCTIONS)
+    assert set(function_names(http_only=True)) == set(function_names()) - {"scheduled"}
 
 
 @pytest.mark.parametrize("path", FUNCTIONS, ids=lambda p: p.parent.name)

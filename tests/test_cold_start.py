@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from couvert_dev.devserver import function_environment
+from couvert_dev.devserver import function_environment, function_names
 from tests.support import ROOT
 from tests.support.clock import PINNED_NOW
 
@@ -19,8 +19,8 @@ import app
 print(sorted(m for m in {modules!r} if m in sys.modules))
 """
 AWS_AND_STRIPE = ("stripe", "boto3", "botocore.client", "aws_xray_sdk.core")
-FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").exists())
-HTTP_FUNCTIONS = [name for name in FUNCTIONS if name != "scheduled"]
+FUNCTIONS = function_names()
+HTTP_FUNCTIONS = function_names(http_only=True)
 
 
 # Configured as in Lambda (the functions check their settings at import; nothing connects).

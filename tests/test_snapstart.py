@@ -12,6 +12,7 @@ import pytest
 
 from couvert import payments, snapstart
 from couvert.db import get_database
+from couvert_dev.devserver import function_names
 from tests.support import ROOT, call
 from tests.support.clock import iso
 
@@ -93,8 +94,7 @@ print(sorted(snapshot_restore_py.hooks))
 """
 
 
-@pytest.mark.parametrize("function", ["check_availability", "create_reservation", "transition_status",
-                                      "back_office", "stripe_webhook", "scheduled"])
+@pytest.mark.parametrize("function", function_names())
 def test_every_function_registers_the_hooks_with_the_lambda_runtime(function, tmp_path):
     """The runtime only runs hooks registered by modules the handler imports."""
     (tmp_path / "snapshot_restore_py.py").write_text(textwrap.dedent(FAKE_RUNTIME))
@@ -153,8 +153,7 @@ print(len(models), deferred, len(routes), routes_deferred, sum(not m.__pydantic_
 """
 
 
-@pytest.mark.parametrize("function", ["check_availability", "create_reservation", "transition_status",
-                                      "back_office", "stripe_webhook"])
+@pytest.mark.parametrize("function", function_names(http_only=True))
 def test_models_and_routes_build_on_first_use_and_before_the_snapshot(function):
     """A function's import leaves its HTTP models unbuilt (each costs a millisecond or so); the hook
     before the snapshot builds every one, and Powertools' validation of every route, so that a

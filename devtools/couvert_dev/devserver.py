@@ -100,6 +100,21 @@ def function_environment(template: Path = ROOT / "template.yaml") -> dict[str, s
     return {name: value for name, value in variables.items() if type(value) is str}
 
 
+def function_names(template: Path = ROOT / "template.yaml", http_only: bool = False) -> tuple[str, ...]:
+    """The functions template.yaml deploys, by their code directories' names, in its order; with
+    `http_only`, those that serve HTTP routes.  The one list the bench, the OpenAPI generator and the
+    tests read."""
+    names = []
+    for resource in read_template(template)["Resources"].values():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        if http_only and not any(e.get("Type") == "HttpApi" for e in (props.get("Events") or {}).values()):
+            continue
+        names.append(Path(props["CodeUri"]).name)
+    return tuple(names)
+
+
 def read_routes(template: Path = ROOT / "template.yaml") -> list[Route]:
     doc = read_template(template)
     routes = []

@@ -12,18 +12,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-FUNCTIONS = ("check_availability", "create_reservation", "transition_status", "back_office", "stripe_webhook")
 DOCUMENT = Path(__file__).resolve().parents[2] / "layers" / "engine" / "couvert" / "openapi.json"
 
 
 def build_openapi() -> dict[str, Any]:
-    from couvert_dev.devserver import ROOT, load_function
+    from couvert_dev.devserver import ROOT, function_names, load_function
 
     # The functions check their configuration at import; describing routes connects to nothing.
     os.environ.setdefault("DATABASE_URL", "postgresql:///openapi-generation-connects-to-nothing")
 
     merged: dict[str, Any] | None = None
-    for name in FUNCTIONS:
+    for name in function_names(http_only=True):
         app = load_function(ROOT / "functions" / name).app
         doc = json.loads(app.get_openapi_json_schema(title="Couvert API", version="1.0.0"))
         if merged is None:
