@@ -57,6 +57,21 @@ def test_the_snapshots_reservations_are_read_under_the_callers_row_level_securit
         assert conn.execute(read, (demo_location, day, day)).fetchall() == []
 
 
+def test_the_engines_reservations_are_capacity_read_under_the_callers_row_level_security(app_env, demo_location,
+                                                                                         two_bookings):
+    """engine_bookings (migration 0042), the select both snapshots read, runs as its caller
+    (security_invoker) over capacity_bookings: no personal data, and a request about another
+    location reads none of these, however it names them."""
+    read = "select * from engine_bookings where id = any(%s)"
+    with as_role(app_env, "couvert_api", guest_location_id=demo_location) as conn:
+        rows = conn.execute(read, (two_bookings,)).fetchall()
+    assert {r["id"] for r in rows} == set(two_bookings)
+    assert not {"customer_id", "contact_email", "contact_phone", "guest_notes", "internal_notes"} & set(rows[0])
+    with as_role(app_env, "couvert_api", guest_location_id=uuid.uuid4()) as conn:
+        assert conn.execute(read, (two_bookings,)).fetchall() == []
+        assert conn.execute("select count(*) as n from engine_bookings").fetchone()["n"] == 0
+
+
 def test_a_request_frees_lapsed_holds_only_at_its_own_location(app_env, demo_location, two_bookings):
     """Attack: release_lapsed_holds runs as its owner (it frees holds of reservations the booker cannot
     read) and takes `now` from its caller; a request of another location passing a far-off `now`
