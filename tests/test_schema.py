@@ -166,6 +166,21 @@ def test_every_table_and_view_has_a_comment(database_url):
     assert missing == []
 
 
+def test_the_functions_sessions_read_instants_in_utc(app_env, demo_location):
+    """Migration 0043: whatever the server's TimeZone (initdb takes Etc/UTC from this machine), the
+    database sets its sessions' to UTC, and psycopg gives the functions their instants in
+    datetime.timezone.utc (a ZoneInfo zone decoded and compared three to four times more slowly)."""
+    from couvert.db import RequestContext, get_database
+
+    instant = at(9, "19:30")
+    with get_database().transaction(RequestContext.guest(demo_location)) as conn:
+        row = conn.execute("select setting, source from pg_settings where name = 'TimeZone'").fetchone()
+        read = conn.execute("select %s::timestamptz as t", (instant,)).fetchone()["t"]
+        reported = conn.info.parameter_status("TimeZone")
+    assert row == {"setting": "UTC", "source": "database"} and reported == "UTC"
+    assert read == instant and read.tzinfo is dt.UTC
+
+
 # Columns whose now() default only stamps a record; nothing is ever compared with them as a deadline.
 RECORD_STAMPS = {"created_at", "updated_at", "received_at", "applied_at"}
 

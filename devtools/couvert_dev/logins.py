@@ -46,7 +46,21 @@ def create_database(superuser_url: str, dbname: str, template: str | None = None
             conn.execute(sql.SQL("create database {} owner {}{}").format(
                 sql.Identifier(dbname), sql.Identifier(OWNER),
                 sql.SQL(" template {}").format(sql.Identifier(template)) if template else sql.SQL("")))
+            if template:
+                _copy_database_settings(conn, template, dbname)
     return logins_for(superuser_url, dbname)
+
+
+def _copy_database_settings(conn: psycopg.Connection, template: str, dbname: str) -> None:
+    """The template's own settings (ALTER DATABASE ... SET, as migration 0043's), which CREATE DATABASE
+    does not copy: a clone is set up as the database it was cloned from."""
+    settings = conn.execute("""select unnest(s.setconfig) from pg_db_role_setting s
+                               join pg_database d on d.oid = s.setdatabase
+                               where d.datname = %s and s.setrole = 0""", (template,)).fetchall()
+    for (setting,) in settings:
+        name, value = setting.split("=", 1)
+        conn.execute(sql.SQL("alter database {} set {} to {}").format(
+            sql.Identifier(dbname), sql.Identifier(name), sql.Literal(value)))
 
 
 def migrated_database(superuser_url: str, dbname: str) -> tuple[Logins, list[str]]:
