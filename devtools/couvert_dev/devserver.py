@@ -100,36 +100,34 @@ def function_environment(template: Path = ROOT / "template.yaml") -> dict[str, s
     return {name: value for name, value in variables.items() if type(value) is str}
 
 
+def _functions(template: Path) -> list[dict[str, Any]]:
+    """The properties of each function template.yaml deploys, in its order."""
+    return [resource["Properties"] for resource in read_template(template)["Resources"].values()
+            if resource.get("Type") == "AWS::Serverless::Function"]
+
+
+def _http_events(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """The properties of a function's HTTP routes."""
+    return [event["Properties"] for event in (function.get("Events") or {}).values() if event.get("Type") == "HttpApi"]
+
+
 def function_names(template: Path = ROOT / "template.yaml", http_only: bool = False) -> tuple[str, ...]:
     """The functions template.yaml deploys, by their code directories' names, in its order; with
     `http_only`, those that serve HTTP routes.  The one list the bench, the OpenAPI generator and the
     tests read."""
-    names = []
-    for resource in read_template(template)["Resources"].values():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        props = resource["Properties"]
-        if http_only and not any(e.get("Type") == "HttpApi" for e in (props.get("Events") or {}).values()):
-            continue
-        names.append(Path(props["CodeUri"]).name)
-    return tuple(names)
+    return tuple(Path(function["CodeUri"]).name for function in _functions(template)
+                 if not http_only or _http_events(function))
 
 
 def read_routes(template: Path = ROOT / "template.yaml") -> list[Route]:
-    doc = read_template(template)
     routes = []
-    for resource in doc["Resources"].values():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        props = resource["Properties"]
-        for event in (props.get("Events") or {}).values():
-            if event.get("Type") != "HttpApi":
-                continue
-            path = event["Properties"]["Path"]
+    for function in _functions(template):
+        for event in _http_events(function):
+            path = event["Path"]
             regex = "".join(f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
                             for part in re.split(r"(\{[^}]+\})", path))
-            routes.append(Route(event["Properties"]["Method"].upper(), path,
-                                ROOT / props["CodeUri"].rstrip("/"), re.compile(regex)))
+            routes.append(Route(event["Method"].upper(), path, ROOT / function["CodeUri"].rstrip("/"),
+                                re.compile(regex)))
     # Literal segments beat parameters (/availability/calendar before /{id}).
     return sorted(routes, key=lambda r: (-r.path.count("/"), r.path.count("{")))
 
