@@ -65,3 +65,39 @@ def test_a_local_cluster_in_a_private_checkout_lives_where_postgres_can_reach_it
         cluster.datadir.rmdir()
     else:
         assert cluster.datadir == asked.resolve()
+
+
+def test_make_dev_stopped_by_a_terminate_signal_stops_its_stripe_too(server_url, tmp_path):
+    """A terminal closing or a container stopping sends SIGTERM, not Ctrl-C: `couvert dev` stops as it
+    does on Ctrl-C, and the localstripe it started goes with it instead of keeping its port."""
+    import os
+    import re
+    import signal
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from couvert_dev.pgcluster import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
+    env["MAIL_SINK_DIR"] = str(tmp_path / "mail")
+    command = [str(Path(sys.executable).with_name("couvert")), "--database-url", server_url, "dev",
+               "--port", str(free_port())]
+    dev = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        stripe_port, lines = None, []
+        for line in dev.stdout:  # until the server is up, or the command ends
+            lines.append(line)
+            if found := re.search(r"localstripe on http://127\.0\.0\.1:(\d+)", line):
+                stripe_port = int(found.group(1))
+            if line.startswith("Couvert dev server on"):
+                break
+        assert stripe_port is not None, "".join(lines)
+        dev.send_signal(signal.SIGTERM)
+        assert dev.wait(timeout=30) is not None
+    finally:
+        if dev.poll() is None:
+            dev.kill()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", stripe_port)) != 0, "localstripe still listens after `couvert dev` stopped"

@@ -10,6 +10,7 @@ import base64
 import importlib.util
 import json
 import re
+import signal
 import sys
 import threading
 import time
@@ -287,11 +288,18 @@ def run_schedule_every_minute(stop: threading.Event) -> threading.Thread:
     return thread
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(host: str, port: int, info: dict[str, Any]) -> None:
     routes = read_routes()
     stop = threading.Event()
     run_schedule_every_minute(stop)
     server = ThreadingHTTPServer((host, port), make_handler(routes, info))
+    # Stopped by SIGTERM (a terminal closing, a container stopping) as by Ctrl-C, so that what the
+    # command started (its localstripe) stops with it instead of keeping its port.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"Couvert dev server on http://{host}:{port}  ({len(routes)} routes from template.yaml)", flush=True)
     try:
         server.serve_forever()
